@@ -1,0 +1,3 @@
+"""The store: catalogue, customers, orders, reviews, behaviour events and API keys; data import and
+the demo store.
+"""

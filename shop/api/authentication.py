@@ -1,0 +1,48 @@
+"""Authentication of the storefront server by API key (`Authorization: Api-Key <key>`)."""
+
+import hashlib
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from shop.models import ApiKey
+
+KEYWORD = "Api-Key"
+
+
+def hash_api_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class StorefrontClient:
+    """The identity of a request made with an API key: not a person, only scopes."""
+
+    is_authenticated = True
+    is_staff = False
+    is_active = True
+    pk = None
+
+    def __init__(self, api_key: ApiKey):
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode(errors="ignore")
+        if not header.startswith(f"{KEYWORD} "):
+            return None
+        raw_key = header[len(KEYWORD) + 1 :].strip()
+        if not raw_key:
+            raise exceptions.AuthenticationFailed("Empty API key.")
+        try:
+            api_key = ApiKey.objects.get(key_hash=hash_api_key(raw_key), is_active=True)
+        except ApiKey.DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.") from exc
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        return StorefrontClient(api_key), api_key
+
+    def authenticate_header(self, request) -> str:
+        return KEYWORD

@@ -1,0 +1,19 @@
+"""Domain errors of the store."""
+
+from config.api import DomainError, PermissionDeniedError
+
+
+class ReviewNotAllowed(PermissionDeniedError):
+    code = "review_not_allowed"
+
+
+class DuplicateReview(DomainError):
+    code = "duplicate_review"
+
+
+class ImportFailed(Exception):
+    """A whole import file was rejected; `report` lists every bad row."""
+
+    def __init__(self, report):
+        super().__init__(report.summary())
+        self.report = report
