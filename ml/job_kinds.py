@@ -90,6 +90,14 @@ def job_kind_get(kind: str) -> JobKindSpec:
     return _REGISTRY[kind]
 
 
+def job_task_route(name: str, args, kwargs, options, task=None, **kw) -> dict | None:
+    """Celery router (CELERY_TASK_ROUTES): send each job kind's task to its queue."""
+    for spec in _REGISTRY.values():
+        if spec.task_name == name:
+            return {"queue": spec.queue}
+    return None
+
+
 def job_kind_list() -> list[JobKindSpec]:
     return sorted(_REGISTRY.values(), key=lambda spec: spec.label)
 
@@ -160,7 +168,6 @@ def job_task(
             bind=True,
             base=JobTask,
             name=task_name,
-            queue=queue,
             soft_time_limit=soft_time_limit,
             time_limit=time_limit,
         )

@@ -3,10 +3,21 @@
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Avg, Count
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from shop.models import Product
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from shop.api.authentication import hash_api_key
+from shop.exceptions import DuplicateReview, ReviewNotAllowed
+from shop.models import ApiKey, Customer, Event, Product, Review
+from shop.selectors import customer_has_bought_product
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -25,20 +36,22 @@ def product_rating_aggregates_recompute(
     for start in range(0, total, chunk_size):
         chunk = product_ids[start : start + chunk_size]
         with transaction.atomic():
-            rows = (
-                Product.objects.filter(pk__in=chunk)
-                .select_for_update()
-                .annotate(n=Count("reviews"), avg=Avg("reviews__rating"))
-            )
+            aggregates = {
+                row["product_id"]: (row["n"], row["avg"])
+                for row in Review.objects.filter(product_id__in=chunk)
+                .values("product_id")
+                .annotate(n=Count("id"), avg=Avg("rating"))
+            }
             to_update = []
-            for product in rows:
+            for product in Product.objects.filter(pk__in=chunk).select_for_update():
+                count, avg = aggregates.get(product.pk, (0, None))
                 average = (
                     None
-                    if product.avg is None
-                    else Decimal(str(product.avg)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                    if avg is None
+                    else Decimal(str(avg)).quantize(Decimal("0.01"), ROUND_HALF_UP)
                 )
-                if product.review_count != product.n or product.rating_average != average:
-                    product.review_count = product.n
+                if product.review_count != count or product.rating_average != average:
+                    product.review_count = count
                     product.rating_average = average
                     to_update.append(product)
             Product.objects.bulk_update(to_update, ["review_count", "rating_average"])
@@ -47,3 +60,140 @@ def product_rating_aggregates_recompute(
             done = min(start + chunk_size, total)
             progress(100 * done / max(total, 1), f"{done}/{total} products checked")
     return changed
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+API_KEY_PREFIX_BYTES = 4  # 8 hex characters, shown in the admin to tell keys apart
+API_KEY_SECRET_BYTES = 32
+
+
+@transaction.atomic
+def api_key_issue(*, name: str, scopes: Iterable[str], created_by) -> tuple[ApiKey, str]:
+    """Create an API key and return it with its raw key, `<prefix>.<secret>`.
+
+    The raw key is returned once and never stored: the row keeps only its prefix and the
+    SHA-256 of the whole key (`shop.api.authentication.hash_api_key`). Writes one ApiKey row.
+    Raises django.core.exceptions.ValidationError for an empty name or unknown/no scopes.
+    """
+    name = name.strip()
+    scope_list = list(dict.fromkeys(scopes))
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Give the key a name."
+    unknown = sorted(set(scope_list) - set(ApiKey.Scope.values))
+    if unknown:
+        errors["scopes"] = f"Unknown scope(s): {', '.join(unknown)}."
+    elif not scope_list:
+        errors["scopes"] = "Give the key at least one scope."
+    if errors:
+        raise ValidationError(errors)
+    # A prefix collision is unlikely but possible; a fresh prefix is cheap, so try again.
+    for _attempt in range(5):
+        prefix = secrets.token_hex(API_KEY_PREFIX_BYTES)
+        raw_key = f"{prefix}.{secrets.token_urlsafe(API_KEY_SECRET_BYTES)}"
+        try:
+            with transaction.atomic():
+                api_key = ApiKey.objects.create(
+                    name=name,
+                    prefix=prefix,
+                    key_hash=hash_api_key(raw_key),
+                    scopes=scope_list,
+                    created_by=created_by if getattr(created_by, "pk", None) else None,
+                )
+        except IntegrityError:
+            if not ApiKey.objects.filter(prefix=prefix).exists():
+                raise
+            continue
+        return api_key, raw_key
+    raise RuntimeError("Could not find a free API key prefix after 5 attempts.")
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Deactivate the key; requests made with it fail authentication from now on.
+
+    Idempotent: revoking a revoked key changes nothing. Writes `ApiKey.is_active`.
+    """
+    ApiKey.objects.filter(pk=api_key.pk).update(is_active=False)
+    api_key.is_active = False
+    return api_key
+
+
+# --- Customers' API tokens ------------------------------------------------------------------
+
+
+def customer_token_issue(*, user) -> Token:
+    """The user's API token, created on first use (get_or_create on the user's unique key)."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
+# --- Reviews ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_create(
+    *, customer: Customer, product_id: int, rating: int, title: str = "", text: str = ""
+) -> Review:
+    """Create the customer's review of a product they bought.
+
+    Raises ReviewNotAllowed when the customer has no non-cancelled order with the product,
+    DuplicateReview when they already reviewed it (the database's unique constraint decides,
+    so two concurrent requests cannot both succeed). Writes one Review row; the product's
+    denormalised rating aggregates are left to the `rating_aggregates` job.
+    """
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": "The rating must be between 1 and 5."})
+    if not customer_has_bought_product(customer=customer, product_id=product_id):
+        raise ReviewNotAllowed("Only customers who bought this product can review it.")
+    try:
+        with transaction.atomic():
+            return Review.objects.create(
+                product_id=product_id,
+                customer=customer,
+                rating=rating,
+                title=title,
+                text=text,
+                created_at=timezone.now(),
+            )
+    except IntegrityError as exc:
+        if Review.objects.filter(product_id=product_id, customer=customer).exists():
+            raise DuplicateReview("You have already reviewed this product.") from exc
+        raise
+
+
+# --- Behaviour events ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventData:
+    """One validated event whose product and customer references are resolved to ids."""
+
+    kind: str
+    occurred_at: datetime
+    product_id: int | None = None
+    customer_id: int | None = None
+    session_id: str = ""
+    query: str = ""
+    source: str = "web"
+
+
+@transaction.atomic
+def event_create_batch(*, events: Sequence[EventData]) -> list[Event]:
+    """Insert the events with one bulk insert inside one transaction: all of them or none."""
+    return Event.objects.bulk_create(
+        [
+            Event(
+                kind=event.kind,
+                occurred_at=event.occurred_at,
+                product_id=event.product_id,
+                customer_id=event.customer_id,
+                session_id=event.session_id,
+                query=event.query,
+                source=event.source,
+            )
+            for event in events
+        ],
+        batch_size=500,
+    )

@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+SEED ?= 1
+DATA ?= ../shared/data
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint format bench install lock migrate demo clean
+
+install: $(INSTALLED)
+
+# requirements.lock pins every package (a pip constraints file), so installs are reproducible.
+$(INSTALLED): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(INSTALLED)
+
+# Regenerate the lock after changing pyproject.toml.
+lock: $(INSTALLED)
+	$(PY) -m pip freeze --exclude-editable | sed -E 's/^(torch==[0-9.]+)\+.*/\1/' > requirements.lock
+
+migrate: $(INSTALLED)
+	$(PY) manage.py migrate --no-input
+
+run: migrate
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py seed_demo --seed $(SEED)
+	PORT=$(PORT) $(PY) -m config.launcher
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(INSTALLED)
+	$(PY) benchmarks/encoder_throughput.py $(DATA)/womens_clothing_reviews/Womens_Clothing_E-Commerce_Reviews.csv
+
+clean:
+	rm -rf var

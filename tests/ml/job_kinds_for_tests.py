@@ -1,0 +1,47 @@
+"""Job kinds that exist only in tests, to drive the base task through each path.
+
+The worker runs in a thread of the test process, so `CALLS` is seen by both sides.
+"""
+
+import time
+from collections import Counter
+
+from ml.exceptions import BadJobInput, TransientJobError
+from ml.job_kinds import JobContext, JobOutcome, job_task
+
+CALLS: Counter = Counter()
+
+
+@job_task(kind="test_count", label="Test: count calls")
+def count_calls(ctx: JobContext) -> JobOutcome:
+    CALLS["test_count", ctx.job_id] += 1
+    ctx.progress(50, "half way")
+    return JobOutcome(metrics={"calls": CALLS["test_count", ctx.job_id]})
+
+
+@job_task(kind="test_explode", label="Test: raise an error")
+def explode(ctx: JobContext) -> None:
+    CALLS["test_explode", ctx.job_id] += 1
+    raise ValueError("the body exploded on purpose")
+
+
+@job_task(kind="test_flaky", label="Test: fail transiently once", queue="gpu")
+def flaky(ctx: JobContext) -> JobOutcome:
+    CALLS["test_flaky", ctx.job_id] += 1
+    if CALLS["test_flaky", ctx.job_id] == 1:
+        raise TransientJobError("the GPU was busy")
+    return JobOutcome(metrics={"attempt": CALLS["test_flaky", ctx.job_id]})
+
+
+@job_task(kind="test_bad_input", label="Test: bad input")
+def bad_input(ctx: JobContext) -> None:
+    CALLS["test_bad_input", ctx.job_id] += 1
+    raise BadJobInput("column 'rating' is missing")
+
+
+@job_task(kind="test_slow", label="Test: run until cancelled")
+def slow(ctx: JobContext) -> None:
+    for step in range(600):
+        CALLS["test_slow", ctx.job_id] += 1
+        ctx.progress(step / 6, f"step {step}")
+        time.sleep(0.05)
