@@ -25,3 +25,21 @@ class TransientJobError(Exception):
 
 class BadJobInput(Exception):
     """The job's parameters or data are unusable; retrying would fail the same way."""
+
+
+class ArtifactIntegrityError(DomainError):
+    """A model artifact is missing, altered, or holds a file type we never load."""
+
+    code = "artifact_integrity"
+
+
+class ModelVersionNotFound(NotFoundError):
+    code = "model_version_not_found"
+
+
+class AliasNotSet(NotFoundError):
+    code = "alias_not_set"
+
+
+class RollbackUnavailable(ConflictError):
+    code = "rollback_unavailable"

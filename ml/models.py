@@ -98,6 +98,7 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["task", "version"], name="modelversion_task_version"),
         ]
+        indexes = [models.Index(fields=["task", "-created_at"], name="modelversion_task_created")]
 
     def __str__(self) -> str:
         return f"{self.task} v{self.version}"
@@ -129,3 +130,30 @@ class ModelAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}:{self.name} -> v{self.version.version}"
+
+
+class AliasChange(models.Model):
+    """Audit trail of alias moves: who promoted or rolled back what, and when."""
+
+    class Action(models.TextChoices):
+        PROMOTE = "promote", "Promote"
+        ROLLBACK = "rollback", "Roll back"
+
+    task = models.CharField(max_length=64)
+    alias = models.CharField(max_length=32)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["task", "-changed_at"], name="aliaschange_task_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.task}:{self.alias}"

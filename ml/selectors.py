@@ -1,8 +1,13 @@
 """Reads of the ML platform."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import QuerySet
 
-from ml.models import Job
+from ml.exceptions import ArtifactIntegrityError
+from ml.models import Job, ModelAlias, ModelVersion
+from ml.training.checksums import ArtifactMismatch, verify_sha256
 
 
 def job_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
@@ -16,3 +21,70 @@ def job_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[
 
 def job_get(*, job_id: int) -> Job:
     return Job.objects.select_related("created_by", "model_version").get(pk=job_id)
+
+
+def modelversion_list(*, task: str | None = None) -> QuerySet[ModelVersion]:
+    versions = ModelVersion.objects.select_related("training_job").prefetch_related("aliases")
+    if task:
+        versions = versions.filter(task=task)
+    return versions.order_by("task", "-version")
+
+
+def modelversion_tasks() -> list[str]:
+    return list(ModelVersion.objects.order_by("task").values_list("task", flat=True).distinct())
+
+
+def alias_get(*, task: str, alias: str = ModelAlias.Name.CHAMPION) -> ModelAlias | None:
+    return (
+        ModelAlias.objects.select_related("version", "previous_version")
+        .filter(task=task, name=alias)
+        .first()
+    )
+
+
+def alias_version_id(*, task: str, alias: str = ModelAlias.Name.CHAMPION) -> int | None:
+    return (
+        ModelAlias.objects.filter(task=task, name=alias)
+        .values_list("version_id", flat=True)
+        .first()
+    )
+
+
+def artifact_local_dir(*, version: ModelVersion) -> Path:
+    """A local directory holding the version's files, verified against its sha256.
+
+    With a local artifact store this is the stored folder itself; with object storage the
+    files are downloaded once into ML_CACHE_DIR. Raises ArtifactIntegrityError when files
+    are missing, altered, or of a pickle-capable type.
+    """
+    from ml.services.registry import artifact_refuse_unsafe_files, artifact_storage
+
+    storage = artifact_storage()
+    try:
+        local = Path(storage.path(version.artifact_path))
+    except NotImplementedError:
+        local = Path(settings.ML_CACHE_DIR) / "artifacts" / version.artifact_path
+        if not local.is_dir():
+            _download_prefix(storage, version.artifact_path, local)
+    if not local.is_dir():
+        raise ArtifactIntegrityError(
+            f"Artifact of {version} is missing from the artifact store ({version.artifact_path})."
+        )
+    artifact_refuse_unsafe_files(local)
+    try:
+        verify_sha256(local, version.sha256)
+    except ArtifactMismatch as exc:
+        raise ArtifactIntegrityError(f"Artifact of {version} failed verification: {exc}") from exc
+    return local
+
+
+def _download_prefix(storage, prefix: str, target: Path) -> None:
+    partial = target.with_name(target.name + ".partial")
+    directories, files = storage.listdir(prefix)
+    partial.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        with storage.open(f"{prefix}/{name}", "rb") as source:
+            (partial / name).write_bytes(source.read())
+    for directory in directories:
+        _download_prefix(storage, f"{prefix}/{directory}", partial / directory)
+    partial.rename(target)

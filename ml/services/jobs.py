@@ -1,4 +1,4 @@
-"""Writes of the ML platform: jobs' lifecycle (models and registry live in `ml.registry`)."""
+"""Writes of the job lifecycle."""
 
 import logging
 import traceback as traceback_module

@@ -1,0 +1,1 @@
+"""The Django-free ML engine: loading, fine-tuning, batch inference, metrics."""
