@@ -145,6 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "events": os.environ.get("API_EVENTS_THROTTLE", "120/minute"),
+        "auth_token": os.environ.get("API_AUTH_TOKEN_THROTTLE", "20/minute"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -159,6 +160,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `status` enum; name each so the schema has no collision.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "shop.models.Order.Status",
+        "JobStatusEnum": "ml.models.Job.Status",
+    },
 }
 CACHES = {
     "default": {

@@ -64,6 +64,8 @@ class Product(models.Model):
             models.Index(fields=["is_active", "category"], name="product_active_category"),
             models.Index(fields=["is_active", "title"], name="product_active_title"),
             models.Index(fields=["created_at"], name="product_created"),
+            models.Index(fields=["is_active", "price"], name="product_active_price"),
+            models.Index(fields=["is_active", "rating_average"], name="product_active_rating"),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,10 @@
 """Writes of the store. Importing lives in `shop.imports`, the demo store in `shop.demo`."""
 
-from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
-
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction

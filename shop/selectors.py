@@ -1,0 +1,149 @@
+"""Reads of the store. Each list selector returns a QuerySet that runs a fixed number of queries
+however many rows it yields (related rows come through select_related/prefetch_related).
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from shop.models import Category, Customer, Order, OrderItem, Product, Review
+
+# Public ordering names of the product list, mapped to the model's fields. Every ordering ends
+# with the primary key so that pages are stable when values tie.
+PRODUCT_ORDERINGS: dict[str, tuple] = {
+    "price": (F("price").asc(), "pk"),
+    "-price": (F("price").desc(), "-pk"),
+    "title": (F("title").asc(), "pk"),
+    "-title": (F("title").desc(), "-pk"),
+    "created": (F("created_at").asc(), "pk"),
+    "-created": (F("created_at").desc(), "-pk"),
+    # Products without reviews have no average; they sort last in both directions.
+    "rating": (F("rating_average").asc(nulls_last=True), "pk"),
+    "-rating": (F("rating_average").desc(nulls_last=True), "-pk"),
+}
+DEFAULT_PRODUCT_ORDERING = "title"
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.order_by("name", "pk")
+
+
+def category_descendant_ids(*, category_id: int) -> set[int]:
+    """The category and every category below it, at any depth (one query)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found = {category_id}
+    frontier = [category_id]
+    while frontier:
+        next_frontier = []
+        for parent_id in frontier:
+            for child_id in children.get(parent_id, ()):
+                if child_id not in found:  # a cycle in bad data must not loop forever
+                    found.add(child_id)
+                    next_frontier.append(child_id)
+        frontier = next_frontier
+    return found
+
+
+def product_list(
+    *,
+    include_inactive: bool = False,
+    category_id: int | None = None,
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
+    in_stock: bool | None = None,
+    search: str = "",
+    ordering: str = DEFAULT_PRODUCT_ORDERING,
+) -> QuerySet[Product]:
+    """Products matching every given filter.
+
+    `category_id` matches the category and its descendants; `search` looks in the title,
+    description and SKU (case-insensitive); `ordering` is a key of PRODUCT_ORDERINGS.
+    """
+    products = Product.objects.select_related("category")
+    if not include_inactive:
+        products = products.filter(is_active=True)
+    if category_id is not None:
+        products = products.filter(category_id__in=category_descendant_ids(category_id=category_id))
+    if price_min is not None:
+        products = products.filter(price__gte=price_min)
+    if price_max is not None:
+        products = products.filter(price__lte=price_max)
+    if in_stock is True:
+        products = products.filter(stock__gt=0)
+    elif in_stock is False:
+        products = products.filter(stock__lte=0)
+    if search:
+        products = products.filter(
+            Q(title__icontains=search) | Q(description__icontains=search) | Q(sku__icontains=search)
+        )
+    return products.order_by(*PRODUCT_ORDERINGS[ordering])
+
+
+def product_visible_exists(*, product_id: int, include_inactive: bool = False) -> bool:
+    products = Product.objects.filter(pk=product_id)
+    if not include_inactive:
+        products = products.filter(is_active=True)
+    return products.exists()
+
+
+def product_ids_existing(*, product_ids: Iterable[int]) -> set[int]:
+    return set(Product.objects.filter(pk__in=set(product_ids)).values_list("pk", flat=True))
+
+
+def product_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
+    return dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+
+
+def customer_ids_by_external_id(*, external_ids: Iterable[str]) -> dict[str, int]:
+    return dict(
+        Customer.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk")
+    )
+
+
+def customer_for_user(*, user) -> Customer | None:
+    """The shop customer linked to a Django user, or None (staff, API clients, anonymous)."""
+    if not getattr(user, "is_authenticated", False) or not hasattr(user, "_meta"):
+        return None
+    try:
+        return user.customer
+    except Customer.DoesNotExist:
+        return None
+
+
+def review_list_for_product(*, product_id: int) -> QuerySet[Review]:
+    return Review.objects.filter(product_id=product_id).order_by("-created_at", "-pk")
+
+
+def customer_has_bought_product(*, customer: Customer, product_id: int) -> bool:
+    """Whether the customer has the product in any order that was not cancelled."""
+    return (
+        OrderItem.objects.filter(order__customer=customer, product_id=product_id)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .exists()
+    )
+
+
+def order_list(*, customer: Customer | None = None, all_customers: bool = False) -> QuerySet[Order]:
+    """Orders of one customer, or of every customer when `all_customers` (staff).
+
+    With neither, the result is empty: callers must say whose orders they may see.
+    """
+    orders = Order.objects.annotate(item_count=Count("items"))
+    if not all_customers:
+        if customer is None:
+            return orders.none()
+        orders = orders.filter(customer=customer)
+    return orders.order_by("-placed_at", "-pk")
+
+
+def order_list_with_items(
+    *, customer: Customer | None = None, all_customers: bool = False
+) -> QuerySet[Order]:
+    """Like `order_list`, with each order's items and their products prefetched."""
+    items = OrderItem.objects.select_related("product").order_by("pk")
+    return order_list(customer=customer, all_customers=all_customers).prefetch_related(
+        Prefetch("items", queryset=items)
+    )
