@@ -94,7 +94,10 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["country"], name="customer_country")]
+        indexes = [
+            models.Index(fields=["country"], name="customer_country"),
+            models.Index(fields=["-created_at"], name="customer_created"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.external_id
@@ -235,6 +238,8 @@ class Event(models.Model):
             models.Index(fields=["session_id", "occurred_at"], name="event_session_time"),
             models.Index(fields=["product", "kind"], name="event_product_kind"),
             models.Index(fields=["kind", "occurred_at"], name="event_kind_time"),
+            models.Index(fields=["-occurred_at"], name="event_time"),
+            models.Index(fields=["source", "occurred_at"], name="event_source_time"),
         ]
 
     def __str__(self) -> str:
