@@ -1,15 +1,19 @@
-"""Admin of the ML platform: jobs (list with live progress, detail, cancel, start) and a
-read-only view of the model registry (promote and roll back come with the registry pages).
+"""Admin of the ML platform: jobs (list with live progress, detail, cancel, start) and the
+model registry (an index of tasks, a page per task with promote and roll back, the history of
+alias moves).
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from ml import selectors, services, views
 from ml.exceptions import JobNotCancellable, JobNotFound
 from ml.job_kinds import job_kind_get, job_kind_list
-from ml.models import Job, ModelAlias, ModelVersion
+from ml.models import AliasChange, Job, ModelAlias, ModelVersion
 
 
 class JobKindFilter(admin.SimpleListFilter):
@@ -145,20 +149,134 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(ReadOnlyAdmin):
-    list_display = ["task", "version", "base_model", "training_job", "short_sha", "created_at"]
-    list_select_related = ["training_job"]
+    """Versions are immutable; the registry pages (an index of tasks, a page per task) are
+    where they are compared, promoted and rolled back."""
+
+    change_list_template = "admin/ml/modelversion/change_list.html"
+    change_form_template = "admin/ml/modelversion/change_form.html"
+    list_display = [
+        "version_label",
+        "task_link",
+        "alias_badges",
+        "key_metric",
+        "base_model",
+        "training_job_link",
+        "created_at",
+    ]
+    list_display_links = ["version_label"]
     list_filter = ["task"]
     search_fields = ["task", "base_model", "=sha256"]
     date_hierarchy = "created_at"
 
-    @admin.display(description="SHA-256")
-    def short_sha(self, obj: ModelVersion) -> str:
-        return obj.sha256[:12]
+    def get_queryset(self, request):
+        return selectors.modelversion_list()
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        custom = [
+            path(
+                "registry/",
+                self.admin_site.admin_view(self.registry_view),
+                name="{}_{}_registry".format(*info),
+            ),
+            path(
+                "registry/<str:task>/",
+                self.admin_site.admin_view(self.task_view),
+                name="{}_{}_task".format(*info),
+            ),
+            path(
+                "registry/<str:task>/rollback/<str:alias>/",
+                self.admin_site.admin_view(self.rollback_view),
+                name="{}_{}_rollback".format(*info),
+            ),
+            path(
+                "<int:object_id>/promote/<str:alias>/",
+                self.admin_site.admin_view(self.promote_view),
+                name="{}_{}_promote".format(*info),
+            ),
+        ]
+        return custom + super().get_urls()
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"registry_tasks": views.registry_task_summaries(), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def registry_view(self, request):
+        return views.registry_index(request, model_admin=self)
+
+    def task_view(self, request, task):
+        return views.registry_task(request, model_admin=self, task=task)
+
+    def promote_view(self, request, object_id, alias):
+        return views.modelversion_promote(
+            request, model_admin=self, object_id=object_id, alias=alias
+        )
+
+    def rollback_view(self, request, task, alias):
+        return views.alias_rollback(request, model_admin=self, task=task, alias=alias)
+
+    # --- columns -------------------------------------------------------------------------
+
+    @admin.display(description="Version", ordering="version")
+    def version_label(self, obj: ModelVersion) -> str:
+        return f"v{obj.version}"
+
+    @admin.display(description="Task", ordering="task")
+    def task_link(self, obj: ModelVersion) -> str:
+        url = reverse("admin:ml_modelversion_task", args=[obj.task])
+        return format_html('<a href="{}">{}</a>', url, obj.task)
+
+    @admin.display(description="Aliases")
+    def alias_badges(self, obj: ModelVersion) -> str:
+        names = sorted(alias.name for alias in obj.aliases.all())
+        return render_to_string("ml/alias_badges.html", {"aliases": names})
+
+    @admin.display(description="Key metric")
+    def key_metric(self, obj: ModelVersion) -> str:
+        return views.modelversion_key_metric(obj)
+
+    @admin.display(description="Training job", ordering="training_job")
+    def training_job_link(self, obj: ModelVersion) -> str:
+        if obj.training_job_id is None:
+            return "—"
+        url = reverse("admin:ml_job_change", args=[obj.training_job_id])
+        return format_html('<a href="{}">Job #{}</a>', url, obj.training_job_id)
 
 
 @admin.register(ModelAlias)
 class ModelAliasAdmin(ReadOnlyAdmin):
+    """Aliases move only through promote and roll back, on the registry pages."""
+
     list_display = ["task", "name", "version", "previous_version", "updated_by", "updated_at"]
     list_select_related = ["version", "previous_version", "updated_by"]
-    list_filter = ["task", "name"]
-    search_fields = ["task"]
+
+    def changelist_view(self, request, extra_context=None):
+        # The registry index is the list of aliases, task by task.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:ml_modelversion_registry"))
+
+
+@admin.register(AliasChange)
+class AliasChangeAdmin(ReadOnlyAdmin):
+    """The audit trail of promotions and roll-backs; whoever may see aliases may see it."""
+
+    list_display = [
+        "changed_at",
+        "task",
+        "alias",
+        "action",
+        "from_version",
+        "to_version",
+        "changed_by",
+    ]
+    list_select_related = ["from_version", "to_version", "changed_by"]
+    list_filter = ["task", "alias", "action"]
+    date_hierarchy = "changed_at"
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.has_perm(
+            "ml.view_modelalias"
+        )

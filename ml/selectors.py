@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from ml.exceptions import ArtifactIntegrityError
-from ml.models import Job, ModelAlias, ModelVersion
+from ml.models import AliasChange, Job, ModelAlias, ModelVersion
 from ml.training.checksums import ArtifactMismatch, verify_sha256
 
 
@@ -30,6 +30,20 @@ def modelversion_list(*, task: str | None = None) -> QuerySet[ModelVersion]:
     return versions.order_by("task", "-version")
 
 
+def modelversion_get(*, version_id: int) -> ModelVersion:
+    """One version with its training job and aliases; raises ModelVersion.DoesNotExist."""
+    return modelversion_list().get(pk=version_id)
+
+
+def modelversion_task_stats() -> list[dict]:
+    """Per task: `task`, `versions` (count), `latest` (highest number), `last_created`."""
+    return list(
+        ModelVersion.objects.values("task")
+        .annotate(versions=Count("id"), latest=Max("version"), last_created=Max("created_at"))
+        .order_by("task")
+    )
+
+
 def modelversion_tasks() -> list[str]:
     return list(ModelVersion.objects.order_by("task").values_list("task", flat=True).distinct())
 
@@ -39,6 +53,24 @@ def alias_get(*, task: str, alias: str = ModelAlias.Name.CHAMPION) -> ModelAlias
         ModelAlias.objects.select_related("version", "previous_version")
         .filter(task=task, name=alias)
         .first()
+    )
+
+
+def alias_list(*, task: str | None = None) -> QuerySet[ModelAlias]:
+    aliases = ModelAlias.objects.select_related(
+        "version", "version__training_job", "previous_version", "updated_by"
+    )
+    if task:
+        aliases = aliases.filter(task=task)
+    return aliases.order_by("task", "name")
+
+
+def aliaschange_list(*, task: str) -> QuerySet[AliasChange]:
+    """The task's alias moves, newest first."""
+    return (
+        AliasChange.objects.select_related("from_version", "to_version", "changed_by")
+        .filter(task=task)
+        .order_by("-changed_at", "-pk")
     )
 
 

@@ -1,8 +1,9 @@
-"""Input and output serializers of the jobs API (staff only)."""
+"""Input and output serializers of the staff ML API: jobs and the model registry."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ml.models import Job
+from ml.models import Job, ModelAlias, ModelVersion
 
 
 class JobListQuerySerializer(serializers.Serializer):
@@ -61,3 +62,77 @@ class JobKindOutputSerializer(serializers.Serializer):
     label = serializers.CharField()
     queue = serializers.CharField()
     description = serializers.CharField()
+
+
+# --- Model registry ------------------------------------------------------------------------
+
+
+class ModelVersionListQuerySerializer(serializers.Serializer):
+    task = serializers.CharField(max_length=64, required=False, help_text="Only this task.")
+
+
+class ModelVersionOutputSerializer(serializers.ModelSerializer):
+    aliases = serializers.SerializerMethodField(
+        help_text="The aliases (champion, challenger) that point at this version now."
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "task",
+            "version",
+            "base_model",
+            "sha256",
+            "training_job",
+            "data_summary",
+            "hyperparameters",
+            "metrics",
+            "aliases",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    # Plain strings: the alias enum is named once, by AliasMoveInputSerializer.
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_aliases(self, version: ModelVersion) -> list[str]:
+        # Prefetched by the selector: no query per version.
+        return sorted(alias.name for alias in version.aliases.all())
+
+
+class ModelVersionSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "task", "version", "base_model", "training_job", "metrics", "created_at"]
+        read_only_fields = fields
+
+
+class AliasOutputSerializer(serializers.ModelSerializer):
+    alias = serializers.CharField(source="name", read_only=True, help_text="champion or challenger")
+    version = ModelVersionSummarySerializer(read_only=True, help_text="Where the alias points.")
+    previous_version = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The version a roll back would return to."
+    )
+    updated_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of whoever moved the alias last.",
+    )
+
+    class Meta:
+        model = ModelAlias
+        fields = ["task", "alias", "version", "previous_version", "updated_by", "updated_at"]
+        read_only_fields = fields
+
+
+class TaskAliasesOutputSerializer(serializers.Serializer):
+    task = serializers.CharField()
+    champion = AliasOutputSerializer(allow_null=True)
+    challenger = AliasOutputSerializer(allow_null=True)
+
+
+class AliasMoveInputSerializer(serializers.Serializer):
+    alias = serializers.ChoiceField(
+        choices=ModelAlias.Name.choices, help_text="Which alias to move."
+    )

@@ -22,7 +22,7 @@ from ml.exceptions import (
     ModelVersionNotFound,
     RollbackUnavailable,
 )
-from ml.models import AliasChange, Job, ModelAlias, ModelVersion
+from ml.models import AliasChange, ModelAlias, ModelVersion
 from ml.training.checksums import sha256_of_directory
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def modelversion_register(
     task: str,
     source_dir: Path,
     base_model: str,
-    training_job: Job | None = None,
+    training_job_id: int | None = None,
     data_summary: dict[str, Any] | None = None,
     hyperparameters: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
@@ -81,7 +81,7 @@ def modelversion_register(
                     base_model=base_model,
                     artifact_path=prefix,
                     sha256=sha256,
-                    training_job=training_job,
+                    training_job_id=training_job_id,
                     data_summary=data_summary or {},
                     hyperparameters=hyperparameters or {},
                     metrics=metrics or {},
@@ -141,6 +141,8 @@ def alias_promote(
 def alias_rollback(*, task: str, alias: str = ModelAlias.Name.CHAMPION, user=None) -> ModelAlias:
     """Point `alias` back at the version it pointed to before the last move.
 
+    The earlier version's artifact is verified first; a damaged one is refused.
+
     Side effects: locks and updates the ModelAlias row; writes an AliasChange.
     """
     current = ModelAlias.objects.select_for_update().filter(task=task, name=alias).first()
@@ -148,6 +150,9 @@ def alias_rollback(*, task: str, alias: str = ModelAlias.Name.CHAMPION, user=Non
         raise AliasNotSet(f"No {alias} is set for task {task!r}.")
     if current.previous_version_id is None:
         raise RollbackUnavailable(f"The {alias} of {task!r} has no earlier version to return to.")
+    from ml.selectors import artifact_local_dir
+
+    artifact_local_dir(version=current.previous_version)  # never roll back onto a bad artifact
     actor = user if getattr(user, "pk", None) else None
     from_version = current.version
     current.version, current.previous_version = current.previous_version, current.version

@@ -9,8 +9,9 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from ml import job_kinds
-from ml.job_kinds import JobKindSpec
-from ml.models import Job, ModelAlias, ModelVersion
+from ml.forms import form_field_for
+from ml.job_kinds import JobContext, JobKindSpec, JobOutcome, job_task
+from ml.models import Job, ModelVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -386,6 +387,238 @@ def test_start_page_describes_kind_parameters(admin_client, kind_with_params):
     assert "Passes over the data" in body
 
 
+# --- Start: a form generated from the kind's params serializer ------------------------------
+
+DATASETS = [("reviews", "Store reviews"), ("clothing", "Clothing reviews")]
+
+
+class FineTuneFormParams(serializers.Serializer):
+    dataset = serializers.ChoiceField(
+        choices=DATASETS, default="reviews", help_text="Which labelled data to train on"
+    )
+    task = serializers.CharField(max_length=64, default="sentiment")
+    max_rows = serializers.IntegerField(min_value=10, max_value=100_000, default=2000)
+    batch_size = serializers.IntegerField(min_value=1, max_value=256, default=16)
+    learning_rate = serializers.FloatField(min_value=1e-6, max_value=1.0, default=5e-5)
+    promote = serializers.BooleanField(
+        default=False, help_text="Make the new version champion if it beats the current one"
+    )
+    since = serializers.DateField(required=False, help_text="Only rows from this day on")
+
+    def validate(self, attrs):
+        # A rule only the serializer knows, so its error must travel back to the field.
+        if attrs["batch_size"] > attrs["max_rows"]:
+            raise serializers.ValidationError({"batch_size": "Must not exceed max_rows."})
+        return attrs
+
+
+@job_task(
+    kind="test_finetune_form",
+    label="Test: fine-tune with a form",
+    params_serializer=FineTuneFormParams,
+)
+def finetune_form_kind(ctx: JobContext) -> JobOutcome:
+    return JobOutcome()
+
+
+FORM_KIND = "test_finetune_form"
+START = "admin:ml_job_add"
+
+
+def test_choosing_a_kind_with_a_serializer_renders_its_fields_as_a_form(admin_client):
+    response = admin_client.get(reverse(START), {"kind": FORM_KIND})
+
+    body = response.content.decode()
+    form = response.context["params_form"]
+    assert list(form.fields) == [
+        "dataset",
+        "task",
+        "max_rows",
+        "batch_size",
+        "learning_rate",
+        "promote",
+        "since",
+    ]
+    assert '<option value="test_finetune_form" selected>' in body
+    assert '<select name="params-dataset"' in body
+    assert '<option value="reviews" selected>Store reviews</option>' in body
+    assert '<input type="text" name="params-task" value="sentiment" maxlength="64"' in body
+    assert '<input type="number" name="params-max_rows" value="2000" min="10" max="100000"' in body
+    assert 'name="params-learning_rate" value="5e-05" min="1e-06" max="1.0" step="any"' in body
+    assert '<input type="checkbox" name="params-promote"' in body
+    assert '<input type="date" name="params-since"' in body
+    assert "Which labelled data to train on" in body
+    assert "Only rows from this day on" in body
+    assert '<input type="hidden" name="mode" value="form">' in body
+    assert 'name="params"' not in body  # no JSON textarea
+
+
+def test_kind_select_swaps_in_the_parameters_with_htmx(admin_client):
+    page = admin_client.get(reverse(START)).content.decode()
+    response = admin_client.get(reverse(START), {"kind": FORM_KIND}, headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert f'hx-get="{reverse(START)}"' in page
+    assert 'hx-target="#job-params"' in page
+    assert 'hx-push-url="true"' in page
+    assert '<div id="job-params"' in body
+    assert "<html" not in body
+    assert '<select name="params-dataset"' in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_query_parameters_prefill_the_form(admin_client):
+    response = admin_client.get(
+        reverse(START),
+        {"kind": FORM_KIND, "task": "ad_copy", "max_rows": "500", "promote": "true"},
+    )
+
+    body = response.content.decode()
+    assert 'name="params-task" value="ad_copy"' in body
+    assert 'name="params-max_rows" value="500"' in body
+    assert 'id="id_params-promote" checked>' in body
+
+
+def test_generated_form_queues_the_job_with_typed_parameters(
+    admin_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            reverse(START),
+            {
+                "kind": FORM_KIND,
+                "mode": "form",
+                "params-dataset": "clothing",
+                "params-task": "sentiment",
+                "params-max_rows": "500",
+                "params-batch_size": "32",
+                "params-learning_rate": "0.001",
+                "params-promote": "on",
+                "params-since": "2024-05-01",
+            },
+        )
+
+    job = Job.objects.get()
+    assert response["Location"] == reverse("admin:ml_job_change", args=[job.pk])
+    assert job.params == {
+        "dataset": "clothing",
+        "task": "sentiment",
+        "max_rows": 500,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "promote": True,
+        "since": "2024-05-01",
+    }
+
+
+def test_fields_left_empty_take_the_serializers_defaults(
+    admin_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(reverse(START), {"kind": FORM_KIND, "mode": "form"})
+
+    assert Job.objects.get().params == {
+        "dataset": "reviews",
+        "task": "sentiment",
+        "max_rows": 2000,
+        "batch_size": 16,
+        "learning_rate": 5e-5,
+        "promote": False,
+    }
+
+
+def test_bad_values_are_shown_on_their_fields(admin_client):
+    response = admin_client.post(
+        reverse(START),
+        {
+            "kind": FORM_KIND,
+            "mode": "form",
+            "params-dataset": "everything",
+            "params-max_rows": "5",
+            "params-learning_rate": "fast",
+        },
+    )
+
+    errors = response.context["params_form"].errors
+    assert errors == {
+        "dataset": ["Select a valid choice. everything is not one of the available choices."],
+        "max_rows": ["Ensure this value is greater than or equal to 10."],
+        "learning_rate": ["Enter a number."],
+    }
+    body = response.content.decode()
+    assert '<div class="form-row errors field-max_rows">' in body
+    assert "Please correct the errors below." in body
+    assert not Job.objects.exists()
+
+
+def test_the_serializers_own_errors_are_shown_on_their_fields(admin_client):
+    response = admin_client.post(
+        reverse(START),
+        {"kind": FORM_KIND, "mode": "form", "params-max_rows": "20", "params-batch_size": "64"},
+    )
+
+    assert response.context["params_form"].errors == {"batch_size": ["Must not exceed max_rows."]}
+    body = response.content.decode()
+    assert '<div class="form-row errors field-batch_size">' in body
+    assert "Must not exceed max_rows." in body
+    assert not Job.objects.exists()
+
+
+def test_kind_without_a_serializer_takes_json(admin_client):
+    response = admin_client.get(reverse(START), {"kind": "rating_aggregates"})
+
+    body = response.content.decode()
+    assert response.context["params_form"] is None
+    assert '<textarea name="params"' in body
+    assert '<input type="hidden" name="mode" value="json">' in body
+
+
+def test_json_mode_stays_available_for_a_kind_with_a_serializer(
+    admin_client, django_capture_on_commit_callbacks
+):
+    form_page = admin_client.get(reverse(START), {"kind": FORM_KIND}).content.decode()
+    json_page = admin_client.get(reverse(START), {"kind": FORM_KIND, "mode": "json"})
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(
+            reverse(START), {"kind": FORM_KIND, "mode": "json", "params": '{"max_rows": 300}'}
+        )
+
+    assert f"?kind={FORM_KIND}&amp;mode=json" in form_page
+    assert '<textarea name="params"' in json_page.content.decode()
+    assert Job.objects.get().params["max_rows"] == 300
+
+
+@pytest.mark.parametrize(
+    ("drf_field", "form_class", "widget_input_type"),
+    [
+        (serializers.ChoiceField(choices=DATASETS), "ChoiceField", "select"),
+        (serializers.IntegerField(min_value=1), "IntegerField", "number"),
+        (serializers.FloatField(), "FloatField", "number"),
+        (serializers.BooleanField(), "BooleanField", "checkbox"),
+        (serializers.CharField(), "CharField", "text"),
+        (serializers.DateField(), "DateField", "date"),
+        (serializers.ListField(child=serializers.IntegerField()), "JSONField", None),
+    ],
+)
+def test_drf_fields_become_matching_form_fields(drf_field, form_class, widget_input_type):
+    drf_field.bind("name", serializers.Serializer())
+
+    form_field = form_field_for(drf_field)
+
+    assert type(form_field).__name__ == form_class
+    assert getattr(form_field.widget, "input_type", None) == widget_input_type or (
+        widget_input_type == "select" and form_field.widget.__class__.__name__ == "Select"
+    )
+
+
+def test_read_only_and_hidden_fields_get_no_input():
+    read_only = serializers.CharField(read_only=True)
+    hidden = serializers.HiddenField(default="x")
+
+    assert form_field_for(read_only) is None
+    assert form_field_for(hidden) is None
+
+
 # --- Permissions ---------------------------------------------------------------------------
 
 
@@ -440,21 +673,3 @@ def test_anonymous_user_is_sent_to_login(client):
 
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
-
-
-# --- Model registry (read-only for now) ----------------------------------------------------
-
-
-def test_model_registry_changelists_render_read_only(admin_client):
-    version = ModelVersion.objects.create(
-        task="sentiment", version=1, base_model="minilm", artifact_path="a", sha256="f" * 64
-    )
-    ModelAlias.objects.create(task="sentiment", name="champion", version=version)
-
-    versions = admin_client.get(reverse("admin:ml_modelversion_changelist"))
-    aliases = admin_client.get(reverse("admin:ml_modelalias_changelist"))
-
-    assert (versions.status_code, aliases.status_code) == (200, 200)
-    assert "sentiment v1" in aliases.content.decode()
-    assert admin_client.get(reverse("admin:ml_modelversion_add")).status_code == 403
-    assert admin_client.get(reverse("admin:ml_modelalias_add")).status_code == 403

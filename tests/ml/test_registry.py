@@ -148,3 +148,14 @@ def test_model_cache_follows_alias_and_keeps_serving_when_new_version_is_broken(
     (artifact_store / v1.artifact_path / "model.safetensors").write_bytes(b"broken")
     ModelAlias.objects.filter(task="sentiment").update(version=v1)
     assert cache.get(task="sentiment", load=load).version == v2
+
+
+def test_rollback_onto_a_tampered_version_is_refused(tiny_model_dir, artifact_store):
+    v1, v2 = register(tiny_model_dir), register(tiny_model_dir)
+    services.alias_promote(version_id=v1.pk)
+    services.alias_promote(version_id=v2.pk)
+    (artifact_store / v1.artifact_path / "model.safetensors").write_bytes(b"broken")
+
+    with pytest.raises(ArtifactIntegrityError):
+        services.alias_rollback(task="sentiment")
+    assert alias_get(task="sentiment").version == v2
