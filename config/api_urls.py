@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("shop.api.urls")),
     path("", include("ml.api.urls")),
+    path("", include("insights.api.urls")),
 ]

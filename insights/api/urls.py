@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("insights.api.sentiment_urls")),
+    path("", include("insights.api.aspect_urls")),
+]
