@@ -1,7 +1,9 @@
 """Project-wide fixtures."""
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -63,3 +65,31 @@ def wait_for() -> Callable[..., object]:
         raise AssertionError(f"condition not met within {timeout}s")
 
     return _wait
+
+
+@pytest.fixture
+def artifact_store(settings, tmp_path) -> Path:
+    """Point the ml_artifacts storage at a fresh folder for this test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "ml_artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "artifacts")},
+        },
+    }
+    return tmp_path / "artifacts"
+
+
+@pytest.fixture
+def tiny_model_dir(tmp_path) -> Path:
+    """A `save_pretrained` directory of a tiny BERT built from a config (no download)."""
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig(
+        vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=16, max_position_embeddings=32,
+    )  # fmt: skip
+    directory = tmp_path / "tiny"
+    BertModel(config).save_pretrained(directory)
+    (directory / "metrics.json").write_text(json.dumps({"macro_f1": 0.5}))
+    return directory

@@ -1,9 +1,7 @@
 """The model registry in the admin: index of tasks, a page per task (versions, metrics, chart,
 aliases, history), promote and roll back with confirmation, and who may do what."""
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -11,7 +9,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from transformers import BertConfig, BertModel
 
 from ml import job_kinds, services
 from ml.job_kinds import JobKindSpec
@@ -19,33 +16,9 @@ from ml.models import AliasChange, Job, ModelAlias, ModelVersion
 from ml.registry_display import data_rows, line_chart, metric_compare, metric_main, metrics_flatten
 from ml.selectors import alias_get
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("artifact_store")]
 
 TASK = "sentiment"
-
-
-@pytest.fixture(autouse=True)
-def artifact_store(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "ml_artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "artifacts")},
-        },
-    }
-    return tmp_path / "artifacts"
-
-
-@pytest.fixture
-def tiny_model_dir(tmp_path) -> Path:
-    config = BertConfig(
-        vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=16, max_position_embeddings=32,
-    )  # fmt: skip
-    directory = tmp_path / "tiny"
-    BertModel(config).save_pretrained(directory)
-    (directory / "metrics.json").write_text(json.dumps({"macro_f1": 0.5}))
-    return directory
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
 """Model registry: immutable versions, verified artifacts, promote and roll back."""
 
-import json
 from pathlib import Path
 
 import pytest
-from transformers import BertConfig, BertModel
+from transformers import BertModel
 
 from ml import services
 from ml.exceptions import ArtifactIntegrityError, RollbackUnavailable
@@ -12,31 +11,7 @@ from ml.models import AliasChange, ModelAlias, ModelVersion
 from ml.selectors import alias_get, artifact_local_dir
 from ml.serving import ModelCache
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def artifact_store(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "ml_artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "artifacts")},
-        },
-    }
-    return tmp_path / "artifacts"
-
-
-@pytest.fixture
-def tiny_model_dir(tmp_path) -> Path:
-    config = BertConfig(
-        vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=16, max_position_embeddings=32,
-    )  # fmt: skip
-    directory = tmp_path / "tiny"
-    BertModel(config).save_pretrained(directory)
-    (directory / "metrics.json").write_text(json.dumps({"macro_f1": 0.5}))
-    return directory
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("artifact_store")]
 
 
 def register(directory: Path, f1: float = 0.5) -> ModelVersion:

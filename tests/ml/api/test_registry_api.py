@@ -1,46 +1,18 @@
 """The model registry API: list and inspect versions, see a task's aliases, promote and roll
 back; staff only, and moving an alias needs ml.change_modelalias."""
 
-import json
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Group
-from transformers import BertConfig, BertModel
 
 from ml import services
 from ml.models import AliasChange, ModelAlias, ModelVersion
 from ml.selectors import alias_get
 from tests.factories.api import JobFactory, StaffFactory, session_client, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("artifact_store")]
 
 URL = "/api/v1/models/"
 TASK = "sentiment"
-
-
-@pytest.fixture(autouse=True)
-def artifact_store(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "ml_artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "artifacts")},
-        },
-    }
-    return tmp_path / "artifacts"
-
-
-@pytest.fixture
-def tiny_model_dir(tmp_path) -> Path:
-    config = BertConfig(
-        vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=16, max_position_embeddings=32,
-    )  # fmt: skip
-    directory = tmp_path / "tiny"
-    BertModel(config).save_pretrained(directory)
-    (directory / "metrics.json").write_text(json.dumps({"macro_f1": 0.5}))
-    return directory
 
 
 @pytest.fixture
