@@ -99,7 +99,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes job progress.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Take the write lock when a transaction starts, so two worker processes that
+            # both read-then-write a job row wait for each other instead of failing.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not shared-cache memory, so the worker thread of the job tests does not hit
@@ -211,6 +217,22 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-product-rating-aggregates": {
         "task": "shop.recompute_rating_aggregates_nightly",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "nightly-sentiment-scoring": {
+        "task": "insights.sentiment_score_unscored_nightly",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "nightly-aspects-extract": {
+        "task": "insights.aspects_extract_nightly",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    "nightly-sentiment-alerts": {
+        "task": "insights.sentiment_alerts_check_nightly",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "nightly-review-summaries": {
+        "task": "insights.review_summaries_nightly",
+        "schedule": crontab(hour=4, minute=0),
     },
 }
 

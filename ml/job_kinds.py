@@ -114,7 +114,13 @@ class JobTask(Task):
     def run_job(self, job_id: int, body: Callable[[JobContext], JobOutcome | None]) -> None:
         from ml import services
 
-        job = services.job_start(job_id=job_id, task_id=self.request.id or "")
+        try:
+            job = services.job_start(job_id=job_id, task_id=self.request.id or "")
+        except TRANSIENT_ERRORS as exc:
+            # The row could not be locked (a busy database); the job is still queued, so
+            # deliver the message again later rather than leave the job waiting forever.
+            retries = self.request.retries or 0
+            raise self.retry(exc=exc, countdown=self.backoff_seconds(retries)) from exc
         if job is None:
             return
         ctx = JobContext(job_id=job.pk, params=job.params, created_by_id=job.created_by_id)

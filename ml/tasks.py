@@ -1,0 +1,215 @@
+"""Fine-tuning job kinds. They run on the `gpu` queue and register a ModelVersion on success.
+
+The body reads its data through `ml.datasets`, trains with the pure engine in `ml/training/`
+into a temporary directory, and registers the result. Registration is the last step, so a
+run that fails or is cancelled leaves a failed or cancelled job and no version.
+"""
+
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from rest_framework import serializers
+
+from ml import datasets, services
+from ml.exceptions import BadJobInput
+from ml.job_kinds import GPU_QUEUE, JobContext, JobOutcome, job_task
+from ml.models import ModelAlias
+from ml.selectors import alias_get
+
+
+class FinetuneClassifierParams(serializers.Serializer):
+    task = serializers.RegexField(
+        r"^[a-z][a-z0-9_-]{1,40}$",
+        default="sentiment",
+        help_text="Registry task the new version belongs to (sentiment, intent, ...).",
+    )
+    dataset = serializers.ChoiceField(
+        choices=[],  # filled per instance: apps register datasets after this module loads
+        default="store_reviews_sentiment",
+        help_text="Where the rows come from. store_reviews_sentiment: the store's reviews, "
+        "labelled by staff where they corrected a label, else from the rating (1-2 negative, "
+        "3 neutral, 4-5 positive). csv_file: a CSV on the worker with text and label columns.",
+    )
+    path = serializers.CharField(required=False, default="", allow_blank=True)
+    text_column = serializers.CharField(default="text")
+    label_column = serializers.CharField(default="label")
+    max_rows = serializers.IntegerField(min_value=20, max_value=500_000, default=5000)
+    epochs = serializers.IntegerField(min_value=1, max_value=50, default=3)
+    batch_size = serializers.IntegerField(min_value=1, max_value=512, default=32)
+    lr = serializers.FloatField(min_value=1e-7, max_value=1e-2, default=5e-5)
+    max_length = serializers.IntegerField(min_value=16, max_value=512, default=128)
+    early_stopping_patience = serializers.IntegerField(min_value=0, max_value=20, default=2)
+    seed = serializers.IntegerField(min_value=0, default=13)
+    max_steps = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    promote = serializers.BooleanField(
+        default=False,
+        help_text="Make the new version champion if its test macro-F1 beats the champion's.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = datasets.classification_dataset_choices()
+
+    def validate(self, attrs):
+        if attrs["dataset"] == "csv_file" and not attrs.get("path"):
+            raise serializers.ValidationError({"path": "A CSV path is needed for csv_file."})
+        return attrs
+
+
+class FinetuneGeneratorParams(serializers.Serializer):
+    task = serializers.RegexField(r"^[a-z][a-z0-9_-]{1,40}$", default="generator-lora")
+    dataset = serializers.ChoiceField(
+        choices=sorted(datasets.GENERATION_DATASETS), default="store_review_titles"
+    )
+    path = serializers.CharField(required=False, default="", allow_blank=True)
+    max_rows = serializers.IntegerField(min_value=20, max_value=200_000, default=2000)
+    epochs = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    batch_size = serializers.IntegerField(min_value=1, max_value=128, default=8)
+    lr = serializers.FloatField(min_value=1e-7, max_value=1e-2, default=2e-4)
+    max_length = serializers.IntegerField(min_value=16, max_value=2048, default=256)
+    rank = serializers.IntegerField(min_value=1, max_value=256, default=8)
+    seed = serializers.IntegerField(min_value=0, default=13)
+    max_steps = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if attrs["dataset"] == "jsonl_file" and not attrs.get("path"):
+            raise serializers.ValidationError({"path": "A JSONL path is needed for jsonl_file."})
+        return attrs
+
+
+CLASSIFIER_DATA_KEYS = {"task", "dataset", "path", "text_column", "label_column", "max_rows"}
+
+
+@job_task(
+    kind="finetune_classifier",
+    label="Fine-tune a text classifier",
+    queue=GPU_QUEUE,
+    params_serializer=FinetuneClassifierParams,
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 300,
+)
+def finetune_classifier(ctx: JobContext) -> JobOutcome:
+    """Fine-tune the encoder for sequence classification on the chosen data."""
+    from ml.training.classification import ClassifierTrainConfig, train_classifier
+
+    params = ctx.params
+    data = datasets.CLASSIFICATION_DATASETS[params["dataset"]](**params)
+    hyper = {k: v for k, v in params.items() if k not in CLASSIFIER_DATA_KEYS | {"promote"}}
+    if hyper.get("max_steps") is None:
+        hyper.pop("max_steps", None)
+    config = ClassifierTrainConfig.from_dict({**hyper, "device": settings.ML_DEVICE})
+    ctx.progress(1, f"Training on {len(data.texts)} rows from {data.source}")
+
+    with tempfile.TemporaryDirectory(prefix="finetune-") as tmp:
+        try:
+            result = train_classifier(
+                data.texts,
+                data.labels,
+                config,
+                settings.ML_ENCODER,
+                Path(tmp) / "model",
+                progress=_step_progress(ctx, start=1, end=95),
+            )
+        except ValueError as exc:  # bad data or hyper-parameters: fail, never retry
+            raise BadJobInput(str(exc)) from exc
+        ctx.progress(96, "Registering the model version")
+        version = services.modelversion_register(
+            task=params["task"],
+            source_dir=result.output_dir,
+            base_model=str(settings.ML_ENCODER),
+            training_job_id=ctx.job_id,
+            data_summary={**data.summary, "source": data.source, "splits": result.data_summary},
+            hyperparameters=config.__dict__ | {"dataset": params["dataset"]},
+            metrics=result.metrics,
+        )
+    promoted = params.get("promote") and _beats_champion(version, key="macro_f1")
+    if promoted:
+        services.alias_promote(version_id=version.pk, user=None)
+    test = result.metrics.get("test", {})
+    return JobOutcome(
+        metrics={
+            "test_accuracy": test.get("accuracy"),
+            "test_macro_f1": test.get("macro_f1"),
+            "baseline_macro_f1": result.metrics["baseline"]["test"].get("macro_f1"),
+            "samples_per_s": round(result.samples_per_s, 2),
+            "steps": result.steps,
+        },
+        result={"version": version.version, "task": version.task, "promoted": bool(promoted)},
+        model_version=version,
+    )
+
+
+@job_task(
+    kind="finetune_generator_lora",
+    label="Fine-tune the generator (LoRA)",
+    queue=GPU_QUEUE,
+    params_serializer=FinetuneGeneratorParams,
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 300,
+)
+def finetune_generator_lora(ctx: JobContext) -> JobOutcome:
+    """Train a LoRA adapter of the generator on prompt/completion pairs."""
+    from ml.training.lora import LoraTrainConfig, train_lora
+
+    params = ctx.params
+    data = datasets.GENERATION_DATASETS[params["dataset"]](**params)
+    hyper = {k: v for k, v in params.items() if k not in {"task", "dataset", "path", "max_rows"}}
+    if hyper.get("max_steps") is None:
+        hyper.pop("max_steps", None)
+    config = LoraTrainConfig.from_dict({**hyper, "device": settings.ML_DEVICE})
+    ctx.progress(1, f"Training on {len(data.prompts)} pairs from {data.source}")
+    with tempfile.TemporaryDirectory(prefix="lora-") as tmp:
+        try:
+            result = train_lora(
+                data.prompts,
+                data.completions,
+                config,
+                settings.ML_GENERATOR,
+                Path(tmp) / "adapter",
+                progress=_step_progress(ctx, start=1, end=95),
+                cache_dir=settings.ML_CACHE_DIR,
+            )
+        except ValueError as exc:
+            raise BadJobInput(str(exc)) from exc
+        ctx.progress(96, "Registering the adapter")
+        version = services.modelversion_register(
+            task=params["task"],
+            source_dir=result.output_dir,
+            base_model=str(settings.ML_GENERATOR),
+            training_job_id=ctx.job_id,
+            data_summary={**data.summary, "source": data.source},
+            hyperparameters={**config.__dict__, "target_modules": list(config.target_modules)},
+            metrics=result.metrics,
+        )
+    return JobOutcome(
+        metrics={k: result.metrics.get(k) for k in _LORA_HEADLINE if k in result.metrics},
+        result={"version": version.version, "task": version.task},
+        model_version=version,
+    )
+
+
+_LORA_HEADLINE = (
+    "heldout_loss_before",
+    "heldout_loss_after",
+    "perplexity_before",
+    "perplexity_after",
+)
+
+
+def _step_progress(ctx: JobContext, *, start: float, end: float):
+    """Map the engine's (step, total, message) reports onto the job's progress range."""
+
+    def report(step: int, total: int, message: str) -> None:
+        ctx.progress(start + (end - start) * step / max(total, 1), message)
+
+    return report
+
+
+def _beats_champion(version, *, key: str) -> bool:
+    champion = alias_get(task=version.task, alias=ModelAlias.Name.CHAMPION)
+    if champion is None:
+        return True
+    new = (version.metrics.get("test") or {}).get(key)
+    old = (champion.version.metrics.get("test") or {}).get(key)
+    return new is not None and (old is None or new > old)

@@ -1,0 +1,406 @@
+"""Fine-tuning an encoder into a text classifier (reviews -> sentiment, messages -> intent).
+
+The loop is written out rather than delegated to transformers' Trainer because it is faster
+on short texts (length-bucketed batches with per-batch padding), it reports progress through
+a callback that may cancel the run, and it does exactly the evaluation the registry records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ml.training.batching import bucketed_batches, length_sorted_batches, pad_batch, tokenize
+from ml.training.data import (
+    DatasetSplits,
+    LabelEncoding,
+    class_weights,
+    stratified_split,
+    validate_examples,
+)
+from ml.training.devices import (
+    autocast,
+    autocast_dtype,
+    configure_cpu_threads,
+    resolve_device,
+)
+from ml.training.loading import load_encoder
+from ml.training.metrics import classification_report, macro_f1, majority_baseline
+from ml.training.reproducibility import seeded
+
+ProgressCallback = Callable[[int, int, str], None]
+"""progress(step, total_steps, message); it may raise (e.g. JobCancelled) to stop the run."""
+
+# How many progress reports a run makes at most, besides one per epoch.
+PROGRESS_REPORTS = 50
+
+
+@dataclass(frozen=True)
+class ClassifierTrainConfig:
+    """Hyper-parameters of one fine-tuning run; saved as training_config.json."""
+
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int = 128
+    grad_clip: float = 1.0
+    early_stopping_patience: int = 2
+    seed: int = 0
+    device: str = "auto"
+    max_steps: int | None = None
+    class_weighting: bool = True
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.1
+    eval_batch_size: int = 64
+    mixed_precision: bool = True
+    deterministic: bool = True
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        positive = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "eval_batch_size": self.eval_batch_size,
+        }
+        for name, value in positive.items():
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}.")
+        if self.lr <= 0:
+            raise ValueError("lr must be positive.")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError("warmup_ratio must lie in [0, 1).")
+        if self.max_length < 8:
+            raise ValueError("max_length must be at least 8.")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError("max_steps must be at least 1 when given.")
+        if self.early_stopping_patience < 0 or self.grad_clip < 0 or self.weight_decay < 0:
+            raise ValueError("early_stopping_patience, grad_clip and weight_decay must be >= 0.")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ClassifierTrainConfig:
+        """Build from job parameters, rejecting unknown keys (a typo must not pass silently)."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown classifier training parameters: {', '.join(unknown)}.")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ClassifierTrainResult:
+    """What a run produced. `metrics` is also written to output_dir/metrics.json."""
+
+    output_dir: Path
+    labels: tuple[str, ...]
+    metrics: dict[str, Any]
+    data_summary: dict[str, Any]
+    samples_per_s: float
+    train_seconds: float
+    steps: int
+    best_epoch: int
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def predict_labels(
+    model: Any,
+    sequences: Sequence[Sequence[int]],
+    pad_token_id: int,
+    *,
+    device: torch.device,
+    batch_size: int,
+    mixed_precision: bool = True,
+) -> list[int]:
+    """Argmax class of each token sequence, in input order (model is put in eval mode)."""
+    if not sequences:
+        return []
+    model.eval()
+    predictions = [0] * len(sequences)
+    lengths = [len(s) for s in sequences]
+    with torch.inference_mode():
+        for batch in length_sorted_batches(lengths, batch_size):
+            inputs = pad_batch([sequences[i] for i in batch], pad_token_id, device=device)
+            with autocast(device, mixed_precision):
+                logits = model(**inputs).logits
+            for index, label in zip(batch, logits.argmax(dim=-1).tolist(), strict=True):
+                predictions[index] = int(label)
+    return predictions
+
+
+def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """No weight decay on biases and normalisation weights (the BERT recipe)."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if param.ndim < 2 or "norm" in name.lower() or name.endswith(".bias"):
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def _prepare_output_dir(output_dir: Path) -> None:
+    if output_dir.exists() and any(output_dir.iterdir()):
+        raise FileExistsError(f"Output directory {output_dir} is not empty; refusing to mix runs.")
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+
+def train_classifier(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    config: ClassifierTrainConfig,
+    base_model_path: str | Path | None,
+    output_dir: str | Path,
+    progress: ProgressCallback | None = None,
+) -> ClassifierTrainResult:
+    """Fine-tune `base_model_path` (None/"default": the packaged encoder) on (text, label) rows.
+
+    Rows are split (seeded, stratified) into train/validation/test; the model trains with
+    AdamW, linear warm-up and decay, gradient clipping and (optionally) class-weighted
+    cross-entropy; after each epoch the validation macro-F1 decides whether these weights are
+    the best so far, and `early_stopping_patience` epochs without improvement stop the run.
+    The best weights are evaluated on the test rows, next to a majority-class baseline.
+
+    Side effects: writes the model (safetensors), tokenizer, metrics.json and
+    training_config.json into output_dir, which must be absent or empty; sets torch's CPU
+    thread count. Exceptions raised by `progress` propagate (that is how a job is cancelled),
+    leaving output_dir incomplete: the caller discards it.
+    """
+    validate_examples(texts, labels)
+    out = Path(output_dir)
+    report = progress or (lambda step, total, message: None)
+    encoding = LabelEncoding.fit(labels)
+    if encoding.num_classes < 2:
+        raise ValueError("Training a classifier needs at least two distinct labels.")
+    splits = stratified_split(
+        texts,
+        encoding.encode(labels),
+        validation_fraction=config.validation_fraction,
+        test_fraction=config.test_fraction,
+        seed=config.seed,
+    )
+    if not len(splits.validation) or not len(splits.test):
+        raise ValueError(
+            "Too few rows for validation and test splits; add rows or raise fractions."
+        )
+    device = resolve_device(config.device)
+    _prepare_output_dir(out)
+    if device.type == "cpu":
+        configure_cpu_threads(config.num_threads)
+
+    with seeded(config.seed, device, config.deterministic):
+        loaded = load_encoder(
+            base_model_path, head="classification", id2label=encoding.id2label, device=device
+        )
+        outcome = _fit(loaded.model, loaded.tokenizer, splits, encoding, config, device, report)
+        metrics = _evaluate(loaded.model, loaded.tokenizer, splits, encoding, config, device)
+    metrics.update(
+        best_epoch=outcome["best_epoch"],
+        epochs_run=len(outcome["history"]),
+        steps=outcome["steps"],
+        samples_per_s=outcome["samples_per_s"],
+        train_seconds=outcome["train_seconds"],
+        history=outcome["history"],
+    )
+    summary = splits.summary(encoding)
+    report(outcome["total_steps"], outcome["total_steps"], "Saving the best model")
+    _save(out, loaded.model, loaded.tokenizer, config, encoding, loaded.source, metrics, summary)
+    return ClassifierTrainResult(
+        output_dir=out,
+        labels=encoding.labels,
+        metrics=metrics,
+        data_summary=summary,
+        samples_per_s=outcome["samples_per_s"],
+        train_seconds=outcome["train_seconds"],
+        steps=outcome["steps"],
+        best_epoch=outcome["best_epoch"],
+        history=outcome["history"],
+    )
+
+
+def _fit(
+    model: Any,
+    tokenizer: Any,
+    splits: DatasetSplits,
+    encoding: LabelEncoding,
+    config: ClassifierTrainConfig,
+    device: torch.device,
+    report: ProgressCallback,
+) -> dict[str, Any]:
+    from transformers import get_linear_schedule_with_warmup
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    train_ids = tokenize(tokenizer, splits.train.texts, config.max_length)
+    val_ids = tokenize(tokenizer, splits.validation.texts, config.max_length)
+    train_lengths = [len(ids) for ids in train_ids]
+    train_targets = torch.tensor(splits.train.labels, dtype=torch.long)
+
+    steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
+    total_steps = config.epochs * steps_per_epoch
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    # The fused kernel updates all parameters in one pass: ~7x faster steps than the
+    # per-tensor loop on CPU, where the 12M-weight embedding matrix dominates the update.
+    optimizer = torch.optim.AdamW(
+        _parameter_groups(model, config.weight_decay), lr=config.lr, weight_decay=0.0, fused=True
+    )
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, math.ceil(config.warmup_ratio * total_steps), total_steps
+    )
+    weights = None
+    if config.class_weighting:
+        weights = torch.tensor(
+            class_weights(splits.train.labels, encoding.num_classes), device=device
+        )
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    # float16 needs loss scaling to keep small gradients; bfloat16 and float32 do not.
+    scaler = torch.amp.GradScaler(
+        device.type,
+        enabled=config.mixed_precision and autocast_dtype(device) == torch.float16,
+    )
+    rng = random.Random(config.seed)
+    report_every = max(1, total_steps // PROGRESS_REPORTS)
+
+    step, samples, train_seconds = 0, 0, 0.0
+    best_f1, best_epoch, epochs_without_gain = -1.0, 0, 0
+    best_state: dict[str, torch.Tensor] | None = None
+    history: list[dict[str, float]] = []
+    report(0, total_steps, "Training started")
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        loss_sum, loss_batches = 0.0, 0
+        started = time.perf_counter()
+        for batch in bucketed_batches(train_lengths, config.batch_size, rng):
+            if step >= total_steps:
+                break
+            inputs = pad_batch([train_ids[i] for i in batch], pad_id, device=device)
+            targets = train_targets[batch].to(device)
+            with autocast(device, config.mixed_precision):
+                logits = model(**inputs).logits
+            loss = loss_fn(logits.float(), targets)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            samples += len(batch)
+            loss_sum += float(loss.detach())
+            loss_batches += 1
+            if step % report_every == 0:
+                train_seconds += time.perf_counter() - started
+                report(step, total_steps, f"Epoch {epoch}: step {step}/{total_steps}")
+                started = time.perf_counter()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        train_seconds += time.perf_counter() - started
+
+        predicted = predict_labels(
+            model,
+            val_ids,
+            pad_id,
+            device=device,
+            batch_size=config.eval_batch_size,
+            mixed_precision=config.mixed_precision,
+        )
+        val_f1 = macro_f1(splits.validation.labels, predicted, encoding.num_classes)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": loss_sum / max(1, loss_batches),
+                "validation_macro_f1": val_f1,
+            }
+        )
+        report(step, total_steps, f"Epoch {epoch}: validation macro-F1 {val_f1:.3f}")
+        if val_f1 > best_f1:
+            best_f1, best_epoch, epochs_without_gain = val_f1, epoch, 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            epochs_without_gain += 1
+            if (
+                config.early_stopping_patience
+                and epochs_without_gain >= config.early_stopping_patience
+            ):
+                break
+        if step >= total_steps:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return {
+        "steps": step,
+        "total_steps": total_steps,
+        "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
+        "train_seconds": train_seconds,
+        "best_epoch": best_epoch,
+        "history": history,
+    }
+
+
+def _evaluate(
+    model: Any,
+    tokenizer: Any,
+    splits: DatasetSplits,
+    encoding: LabelEncoding,
+    config: ClassifierTrainConfig,
+    device: torch.device,
+) -> dict[str, Any]:
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    metrics: dict[str, Any] = {}
+    for name, split in (("validation", splits.validation), ("test", splits.test)):
+        predicted = predict_labels(
+            model,
+            tokenize(tokenizer, split.texts, config.max_length),
+            pad_id,
+            device=device,
+            batch_size=config.eval_batch_size,
+            mixed_precision=config.mixed_precision,
+        )
+        metrics[name] = classification_report(split.labels, predicted, encoding.labels)
+    metrics["baseline"] = {
+        "strategy": "majority class of the training rows",
+        "test": majority_baseline(splits.train.labels, splits.test.labels, encoding.num_classes),
+    }
+    return metrics
+
+
+def _save(
+    out: Path,
+    model: Any,
+    tokenizer: Any,
+    config: ClassifierTrainConfig,
+    encoding: LabelEncoding,
+    base_model: str,
+    metrics: dict[str, Any],
+    summary: dict[str, Any],
+) -> None:
+    import transformers
+
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    training_config = {
+        "task": "text-classification",
+        "base_model": base_model,
+        "labels": list(encoding.labels),
+        "config": asdict(config),
+        "data": summary,
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+    }
+    (out / "training_config.json").write_text(json.dumps(training_config, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

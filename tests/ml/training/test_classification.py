@@ -1,0 +1,120 @@
+import json
+import random
+
+import pytest
+
+from ml.training.classification import ClassifierTrainConfig, train_classifier
+from ml.training.loading import sha256_of_directory
+
+POSITIVE_WORDS = ["lovely", "great", "soft", "flattering", "perfect", "comfortable"]
+NEGATIVE_WORDS = ["awful", "cheap", "itchy", "shapeless", "torn", "scratchy"]
+
+
+def synthetic_reviews(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        positive = i % 2 == 0
+        words = rng.sample(POSITIVE_WORDS if positive else NEGATIVE_WORDS, 3)
+        texts.append(f"the dress was {words[0]} and {words[1]}, really {words[2]}")
+        labels.append("positive" if positive else "negative")
+    return texts, labels
+
+
+TINY = ClassifierTrainConfig(
+    epochs=2, batch_size=8, lr=1e-3, max_length=32, device="cpu", seed=7, warmup_ratio=0.0
+)
+
+
+@pytest.mark.slow
+def test_fine_tuned_sentiment_beats_the_majority_baseline_on_held_out_rows(sentiment_run):
+    test = sentiment_run.metrics["test"]
+    baseline = sentiment_run.metrics["baseline"]["test"]
+    assert test["rows"] == 60
+    assert test["macro_f1"] > baseline["macro_f1"] + 0.2
+    assert test["accuracy"] > baseline["accuracy"]
+
+
+@pytest.mark.slow
+def test_fine_tune_writes_a_safetensors_model_with_its_metrics_and_config(sentiment_run):
+    out = sentiment_run.output_dir
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "metrics.json"} <= names
+    assert "training_config.json" in names
+    assert not any(name.endswith(".bin") for name in names)
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["test"]["macro_f1"] == sentiment_run.metrics["test"]["macro_f1"]
+    training_config = json.loads((out / "training_config.json").read_text())
+    assert training_config["labels"] == ["negative", "positive"]
+    assert training_config["config"]["seed"] == 0
+    assert len(sha256_of_directory(out)) == 64
+
+
+@pytest.mark.slow
+def test_fine_tune_reports_its_data_and_speed(sentiment_run):
+    assert sentiment_run.data_summary["rows"] == {"train": 480, "validation": 60, "test": 60}
+    assert sentiment_run.data_summary["label_counts"]["test"] == {"negative": 30, "positive": 30}
+    matrix = sentiment_run.metrics["test"]["confusion_matrix"]
+    assert sum(map(sum, matrix)) == 60
+    assert sentiment_run.samples_per_s > 0
+    assert sentiment_run.best_epoch == 1
+
+
+@pytest.mark.slow
+def test_same_seed_gives_identical_metrics(tiny_bert_dir, tmp_path):
+    texts, labels = synthetic_reviews(60)
+    first = train_classifier(texts, labels, TINY, tiny_bert_dir, tmp_path / "a")
+    second = train_classifier(texts, labels, TINY, tiny_bert_dir, tmp_path / "b")
+    assert first.metrics["test"] == second.metrics["test"]
+    assert first.metrics["validation"] == second.metrics["validation"]
+    assert first.history == second.history
+
+
+def test_progress_callback_can_cancel_the_run(tiny_bert_dir, tmp_path):
+    class Cancelled(Exception):
+        pass
+
+    seen = []
+
+    def progress(step: int, total: int, message: str) -> None:
+        seen.append(step)
+        if step >= 2:
+            raise Cancelled
+
+    texts, labels = synthetic_reviews(40)
+    with pytest.raises(Cancelled):
+        train_classifier(texts, labels, TINY, tiny_bert_dir, tmp_path / "out", progress)
+    assert seen[0] == 0
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_max_steps_caps_training(tiny_bert_dir, tmp_path):
+    texts, labels = synthetic_reviews(40)
+    config = ClassifierTrainConfig(**{**TINY.__dict__, "max_steps": 3})
+    result = train_classifier(texts, labels, config, tiny_bert_dir, tmp_path / "out")
+    assert result.steps == 3
+
+
+def test_a_single_label_is_rejected(tiny_bert_dir, tmp_path):
+    with pytest.raises(ValueError, match="two distinct labels"):
+        train_classifier(["a b", "c d", "e f"], ["x"] * 3, TINY, tiny_bert_dir, tmp_path / "o")
+
+
+def test_a_non_empty_output_directory_is_refused(tiny_bert_dir, tmp_path):
+    (tmp_path / "keep.txt").write_text("earlier run")
+    texts, labels = synthetic_reviews(20)
+    with pytest.raises(FileExistsError):
+        train_classifier(texts, labels, TINY, tiny_bert_dir, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "values", [{"epochs": 0}, {"lr": 0.0}, {"warmup_ratio": 1.0}, {"max_steps": 0}]
+)
+def test_invalid_config_values_are_rejected(values):
+    with pytest.raises(ValueError):
+        ClassifierTrainConfig(**values)
+
+
+def test_config_from_dict_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="learning_rate"):
+        ClassifierTrainConfig.from_dict({"learning_rate": 1e-4})

@@ -1,0 +1,33 @@
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+MODULES = [
+    "batching",
+    "checksums",
+    "classification",
+    "data",
+    "devices",
+    "first_token",
+    "inference",
+    "loading",
+    "lora",
+    "metrics",
+    "quantization",
+    "reproducibility",
+]
+
+
+def test_the_engine_imports_no_django():
+    imports = "; ".join(f"import ml.training.{name}" for name in MODULES)
+    check = "import sys; print(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", f"{imports}; {check}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout.strip() == "False"
