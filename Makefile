@@ -28,6 +28,7 @@ migrate: $(INSTALLED)
 run: migrate
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py seed_demo --seed $(SEED)
+	$(PY) manage.py sentiment_bootstrap
 	PORT=$(PORT) $(PY) -m config.launcher
 
 test: $(INSTALLED)

@@ -132,6 +132,8 @@ class StockFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    # The insights panel (sentiment, aspects, summary) loads into the change form with htmx.
+    change_form_template = "insights/aspects/product_change_form.html"
     list_display = [
         "title",
         "sku",

@@ -177,3 +177,65 @@ def review_title_pairs_for_training(*, limit: int | None = None) -> list[tuple[s
     if limit:
         rows = rows[:limit]
     return list(rows)
+
+
+def review_text_for_model(*, title: str, text: str) -> str:
+    """What a model reads of a review: title + ". " + text when both are there, else either."""
+    title, text = title.strip(), text.strip()
+    if title and text:
+        return f"{title}. {text}"
+    return title or text
+
+
+def review_texts_for_training(
+    *, review_ids: Iterable[int] | None = None, limit: int | None = None
+) -> list[tuple[int, str, int]]:
+    """(id, model text, rating) of reviews that have text, oldest first (all, or `review_ids`)."""
+    reviews = Review.objects.exclude(text="").order_by("created_at", "pk")
+    if review_ids is not None:
+        reviews = reviews.filter(pk__in=set(review_ids))
+    rows = reviews.values_list("pk", "title", "text", "rating")
+    if limit:
+        rows = rows[:limit]
+    return [
+        (pk, review_text_for_model(title=title, text=text), rating)
+        for pk, title, text, rating in rows
+    ]
+
+
+def _reviews_with_words(
+    *, review_ids: Iterable[int] | None, exclude_ids: Iterable[int] | QuerySet | None
+) -> QuerySet[Review]:
+    reviews = Review.objects.exclude(text="", title="")
+    if review_ids is not None:
+        reviews = reviews.filter(pk__in=set(review_ids))
+    if exclude_ids is not None:
+        reviews = reviews.exclude(pk__in=exclude_ids)
+    return reviews
+
+
+def review_texts_for_scoring(
+    *,
+    after_id: int = 0,
+    limit: int,
+    review_ids: Iterable[int] | None = None,
+    exclude_ids: Iterable[int] | QuerySet | None = None,
+) -> list[tuple[int, str]]:
+    """(id, model text) of the next `limit` reviews with a title or text, by ascending id.
+
+    Keyset pagination: pass the last id of one page as `after_id` of the next, which costs
+    the same on the last page as on the first. `exclude_ids` may be a QuerySet of ids (a
+    subquery that runs in the database, e.g. the reviews already scored).
+    """
+    reviews = _reviews_with_words(review_ids=review_ids, exclude_ids=exclude_ids)
+    rows = reviews.filter(pk__gt=after_id).order_by("pk").values_list("pk", "title", "text")
+    return [(pk, review_text_for_model(title=title, text=text)) for pk, title, text in rows[:limit]]
+
+
+def review_count_for_scoring(
+    *,
+    review_ids: Iterable[int] | None = None,
+    exclude_ids: Iterable[int] | QuerySet | None = None,
+) -> int:
+    """How many reviews `review_texts_for_scoring` would page through with these filters."""
+    return _reviews_with_words(review_ids=review_ids, exclude_ids=exclude_ids).count()

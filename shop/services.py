@@ -139,15 +139,19 @@ def review_create(
     Raises ReviewNotAllowed when the customer has no non-cancelled order with the product,
     DuplicateReview when they already reviewed it (the database's unique constraint decides,
     so two concurrent requests cannot both succeed). Writes one Review row; the product's
-    denormalised rating aggregates are left to the `rating_aggregates` job.
+    denormalised rating aggregates are left to the `rating_aggregates` job. After commit,
+    insights queues the review's sentiment scoring (see sentiment_score_unscored_on_commit).
     """
+    # Imported here: insights builds on shop, so shop must import without it at load time.
+    from insights.services.sentiment import sentiment_score_unscored_on_commit
+
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": "The rating must be between 1 and 5."})
     if not customer_has_bought_product(customer=customer, product_id=product_id):
         raise ReviewNotAllowed("Only customers who bought this product can review it.")
     try:
         with transaction.atomic():
-            return Review.objects.create(
+            review = Review.objects.create(
                 product_id=product_id,
                 customer=customer,
                 rating=rating,
@@ -159,6 +163,8 @@ def review_create(
         if Review.objects.filter(product_id=product_id, customer=customer).exists():
             raise DuplicateReview("You have already reviewed this product.") from exc
         raise
+    sentiment_score_unscored_on_commit()
+    return review
 
 
 # --- Behaviour events ---------------------------------------------------------------------

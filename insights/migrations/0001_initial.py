@@ -6,109 +6,305 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('ml', '0002_aliaschange_modelversion_modelversion_task_created_and_more'),
-        ('shop', '0003_admin_and_api_indexes'),
+        ("ml", "0002_aliaschange_modelversion_modelversion_task_created_and_more"),
+        ("shop", "0003_admin_and_api_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Aspect',
+            name="Aspect",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('description', models.TextField(help_text='What a sentence about this aspect says.')),
-                ('examples', models.TextField(blank=True, help_text='Example sentences, one per line; they sharpen matching.')),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True)),
+                (
+                    "description",
+                    models.TextField(help_text="What a sentence about this aspect says."),
+                ),
+                (
+                    "examples",
+                    models.TextField(
+                        blank=True,
+                        help_text="Example sentences, one per line; they sharpen matching.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ProductReviewSummary',
+            name="ProductReviewSummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pros', models.JSONField(default=list, help_text='[{aspect, text, count, review_ids}]')),
-                ('cons', models.JSONField(default=list, help_text='[{aspect, text, count, review_ids}]')),
-                ('text', models.TextField(blank=True)),
-                ('reviews_covered', models.PositiveIntegerField(default=0)),
-                ('generator', models.CharField(blank=True, max_length=255)),
-                ('generated_at', models.DateTimeField()),
-                ('product', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='review_summary', to='shop.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "pros",
+                    models.JSONField(default=list, help_text="[{aspect, text, count, review_ids}]"),
+                ),
+                (
+                    "cons",
+                    models.JSONField(default=list, help_text="[{aspect, text, count, review_ids}]"),
+                ),
+                ("text", models.TextField(blank=True)),
+                ("reviews_covered", models.PositiveIntegerField(default=0)),
+                ("generator", models.CharField(blank=True, max_length=255)),
+                ("generated_at", models.DateTimeField()),
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_summary",
+                        to="shop.product",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReviewLabelCorrection',
+            name="ReviewLabelCorrection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(choices=[('negative', 'Negative'), ('neutral', 'Neutral'), ('positive', 'Positive')], max_length=16)),
-                ('corrected_at', models.DateTimeField(auto_now=True)),
-                ('corrected_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('review', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='label_correction', to='shop.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("negative", "Negative"),
+                            ("neutral", "Neutral"),
+                            ("positive", "Positive"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("corrected_at", models.DateTimeField(auto_now=True)),
+                (
+                    "corrected_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="label_correction",
+                        to="shop.review",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AspectMention',
+            name="AspectMention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sentence', models.TextField()),
-                ('sentence_index', models.PositiveSmallIntegerField()),
-                ('label', models.CharField(choices=[('negative', 'Negative'), ('neutral', 'Neutral'), ('positive', 'Positive')], max_length=16)),
-                ('similarity', models.FloatField(help_text='Cosine similarity of the sentence to the aspect.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('aspect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='insights.aspect')),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ml.modelversion')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aspects', to='shop.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sentence", models.TextField()),
+                ("sentence_index", models.PositiveSmallIntegerField()),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("negative", "Negative"),
+                            ("neutral", "Neutral"),
+                            ("positive", "Positive"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "similarity",
+                    models.FloatField(help_text="Cosine similarity of the sentence to the aspect."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "aspect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentions",
+                        to="insights.aspect",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="ml.modelversion",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aspects",
+                        to="shop.review",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['aspect', 'label'], name='aspectmention_aspect_label')],
-                'constraints': [models.UniqueConstraint(fields=('review', 'aspect', 'sentence_index'), name='aspectmention_unique')],
+                "indexes": [
+                    models.Index(fields=["aspect", "label"], name="aspectmention_aspect_label")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("review", "aspect", "sentence_index"), name="aspectmention_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReviewSentiment',
+            name="ReviewSentiment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(choices=[('negative', 'Negative'), ('neutral', 'Neutral'), ('positive', 'Positive')], max_length=16)),
-                ('probabilities', models.JSONField(default=dict)),
-                ('scored_at', models.DateTimeField()),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ml.modelversion')),
-                ('review', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sentiment', to='shop.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("negative", "Negative"),
+                            ("neutral", "Neutral"),
+                            ("positive", "Positive"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("probabilities", models.JSONField(default=dict)),
+                ("scored_at", models.DateTimeField()),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ml.modelversion",
+                    ),
+                ),
+                (
+                    "review",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sentiment",
+                        to="shop.review",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['label'], name='reviewsentiment_label'), models.Index(fields=['model_version'], name='reviewsentiment_version')],
+                "indexes": [
+                    models.Index(fields=["label"], name="reviewsentiment_label"),
+                    models.Index(fields=["model_version"], name="reviewsentiment_version"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SentimentAlert',
+            name="SentimentAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('dismissed', 'Dismissed')], default='open', max_length=16)),
-                ('window_start', models.DateField()),
-                ('window_end', models.DateField()),
-                ('recent_negative', models.PositiveIntegerField()),
-                ('recent_total', models.PositiveIntegerField()),
-                ('baseline_negative', models.PositiveIntegerField()),
-                ('baseline_total', models.PositiveIntegerField()),
-                ('statistic', models.FloatField(help_text='Test statistic (see `test`).')),
-                ('p_value', models.FloatField()),
-                ('test', models.CharField(max_length=120)),
-                ('evidence', models.JSONField(default=list, help_text='[{review_id, sentence}] examples.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('aspect', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='insights.aspect')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='shop.product')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("window_start", models.DateField()),
+                ("window_end", models.DateField()),
+                ("recent_negative", models.PositiveIntegerField()),
+                ("recent_total", models.PositiveIntegerField()),
+                ("baseline_negative", models.PositiveIntegerField()),
+                ("baseline_total", models.PositiveIntegerField()),
+                ("statistic", models.FloatField(help_text="Test statistic (see `test`).")),
+                ("p_value", models.FloatField()),
+                ("test", models.CharField(max_length=120)),
+                (
+                    "evidence",
+                    models.JSONField(default=list, help_text="[{review_id, sentence}] examples."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "aspect",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="insights.aspect",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="shop.product",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', '-created_at'], name='sentimentalert_status')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('aspect__isnull', False), ('status', 'open')), fields=('product', 'aspect'), name='sentimentalert_one_open_per_aspect'), models.UniqueConstraint(condition=models.Q(('aspect__isnull', True), ('status', 'open')), fields=('product',), name='sentimentalert_one_open_per_product')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["status", "-created_at"], name="sentimentalert_status")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("aspect__isnull", False), ("status", "open")),
+                        fields=("product", "aspect"),
+                        name="sentimentalert_one_open_per_aspect",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("aspect__isnull", True), ("status", "open")),
+                        fields=("product",),
+                        name="sentimentalert_one_open_per_product",
+                    ),
+                ],
             },
         ),
     ]

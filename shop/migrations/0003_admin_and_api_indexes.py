@@ -5,31 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('shop', '0002_staff_groups'),
+        ("shop", "0002_staff_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['-created_at'], name='customer_created'),
+            model_name="customer",
+            index=models.Index(fields=["-created_at"], name="customer_created"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['-occurred_at'], name='event_time'),
+            model_name="event",
+            index=models.Index(fields=["-occurred_at"], name="event_time"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['source', 'occurred_at'], name='event_source_time'),
+            model_name="event",
+            index=models.Index(fields=["source", "occurred_at"], name="event_source_time"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['is_active', 'price'], name='product_active_price'),
+            model_name="product",
+            index=models.Index(fields=["is_active", "price"], name="product_active_price"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['is_active', 'rating_average'], name='product_active_rating'),
+            model_name="product",
+            index=models.Index(
+                fields=["is_active", "rating_average"], name="product_active_rating"
+            ),
         ),
     ]

@@ -1,0 +1,18 @@
+"""Admin pages of insights, mounted at /admin/insights/ by config.urls (before the admin's own
+routes, which own every other /admin/insights/... path)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from insights import views
+
+app_name = "insights"
+
+urlpatterns = [
+    path("dashboard/", admin.site.admin_view(views.dashboard), name="dashboard"),
+    path(
+        "product/<int:product_id>/panel/",
+        admin.site.admin_view(views.product_panel),
+        name="product-panel",
+    ),
+]
