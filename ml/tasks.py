@@ -190,8 +190,8 @@ def finetune_generator_lora(ctx: JobContext) -> JobOutcome:
 
 
 _LORA_HEADLINE = (
-    "heldout_loss_before",
-    "heldout_loss_after",
+    "eval_loss_before",
+    "eval_loss_after",
     "perplexity_before",
     "perplexity_after",
 )
