@@ -122,3 +122,41 @@ def test_finetune_params_are_validated_before_queueing():
         services.job_submit(kind="finetune_classifier", params={"dataset": "csv_file"})
     assert set(error.value.detail) == {"path"}
     assert not Job.objects.exists()
+
+
+def test_lora_job_registers_an_adapter_that_lowers_held_out_loss(
+    tmp_path, settings, celery_worker_thread, wait_for
+):
+    import json
+
+    from tests.ml.training.conftest import build_tiny_causal_lm
+
+    settings.ML_GENERATOR = str(build_tiny_causal_lm(tmp_path / "tiny-llama"))
+    settings.ML_DEVICE = "cpu"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "ml_artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "artifacts")},
+        },
+    }
+    pairs = tmp_path / "pairs.jsonl"
+    with pairs.open("w") as handle:
+        for i in range(48):
+            word, label = [("great", "positive"), ("awful", "negative")][i % 2]
+            prompt = f"review: {word} fabric. sentiment:"
+            handle.write(json.dumps({"prompt": prompt, "completion": f" {label}"}) + "\n")
+
+    job = services.job_submit(
+        kind="finetune_generator_lora",
+        params={
+            "dataset": "jsonl_file", "path": str(pairs), "max_rows": 48, "epochs": 3,
+            "batch_size": 4, "lr": 1e-2, "rank": 4, "max_length": 64,
+        },
+    )  # fmt: skip
+    done = wait_for(lambda: finished(job.pk), timeout=180)
+
+    assert done.status == Job.Status.SUCCEEDED, done.error
+    version = ModelVersion.objects.get()
+    assert (version.task, done.model_version) == ("generator-lora", version)
+    assert done.metrics["eval_loss_after"] < done.metrics["eval_loss_before"]
