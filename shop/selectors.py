@@ -149,23 +149,6 @@ def order_list_with_items(
     )
 
 
-def review_ratings_for_training(
-    *, since=None, until=None, limit: int | None = None
-) -> list[tuple[str, int]]:
-    """(title + text, rating) of reviews that have text, oldest first, for model training."""
-    reviews = Review.objects.exclude(text="").order_by("created_at", "pk")
-    if since:
-        reviews = reviews.filter(created_at__gte=since)
-    if until:
-        reviews = reviews.filter(created_at__lt=until)
-    rows = reviews.values_list("title", "text", "rating")
-    if limit:
-        rows = rows[:limit]
-    return [
-        (f"{title}. {text}".strip(". ") if title else text, rating) for title, text, rating in rows
-    ]
-
-
 def review_title_pairs_for_training(*, limit: int | None = None) -> list[tuple[str, str]]:
     """(review text, review title) pairs, for teaching the generator the store's voice."""
     rows = (
