@@ -582,16 +582,36 @@ def _categories_ensure(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...]
 
 def _products_write(records: list[_Record], report: ImportReport) -> None:
     categories = _categories_ensure(r.values["category"] for r in records if r.values["category"])
-    existing: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks([r.key for r in records]):
-        for row in Product.objects.filter(sku__in=chunk).values("sku", *_PRODUCT_FIELDS):
-            existing[row["sku"]] = row
-    to_save = []
+    rows = []
     for record in records:
         values = dict(record.values)
         path = values.pop("category")
         values["category_id"] = categories[path] if path else None
-        current = existing.get(record.key)
+        rows.append((record.key, values))
+    _upsert_by_key(Product, "sku", _PRODUCT_FIELDS, rows, report, also_update=("updated_at",))
+
+
+def _upsert_by_key(
+    model,
+    key_field: str,
+    fields: tuple[str, ...],
+    rows: list[tuple[str, dict[str, Any]]],
+    report: ImportReport,
+    *,
+    also_update: tuple[str, ...] = (),
+) -> list:
+    """Insert or update rows on their natural key, counting created/updated/unchanged.
+
+    Existing values are read in chunks (no per-row query); unchanged rows are not written.
+    Returns the model instances that were written.
+    """
+    existing: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks([key for key, _values in rows]):
+        for row in model.objects.filter(**{f"{key_field}__in": chunk}).values(key_field, *fields):
+            existing[row[key_field]] = row
+    to_save = []
+    for key, values in rows:
+        current = existing.get(key)
         if current is None:
             report.created += 1
         elif _changed(current, values):
@@ -599,14 +619,15 @@ def _products_write(records: list[_Record], report: ImportReport) -> None:
         else:
             report.unchanged += 1
             continue
-        to_save.append(Product(sku=record.key, **values))
-    Product.objects.bulk_create(
+        to_save.append(model(**{key_field: key}, **values))
+    model.objects.bulk_create(
         to_save,
         batch_size=_BATCH_SIZE,
         update_conflicts=True,
-        unique_fields=["sku"],
-        update_fields=[*_PRODUCT_FIELDS, "updated_at"],
+        unique_fields=[key_field],
+        update_fields=[*fields, *also_update],
     )
+    return to_save
 
 
 # --- Customers ---------------------------------------------------------------------------
@@ -655,30 +676,8 @@ def _customers_validate(rows: Rows, report: ImportReport) -> list[_Record]:
 
 
 def _customers_write(records: list[_Record], report: ImportReport) -> None:
-    existing: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks([r.key for r in records]):
-        for row in Customer.objects.filter(external_id__in=chunk).values(
-            "external_id", *_CUSTOMER_FIELDS
-        ):
-            existing[row["external_id"]] = row
-    to_save = []
-    for record in records:
-        current = existing.get(record.key)
-        if current is None:
-            report.created += 1
-        elif _changed(current, record.values):
-            report.updated += 1
-        else:
-            report.unchanged += 1
-            continue
-        to_save.append(Customer(external_id=record.key, **record.values))
-    Customer.objects.bulk_create(
-        to_save,
-        batch_size=_BATCH_SIZE,
-        update_conflicts=True,
-        unique_fields=["external_id"],
-        update_fields=list(_CUSTOMER_FIELDS),
-    )
+    rows = [(record.key, record.values) for record in records]
+    _upsert_by_key(Customer, "external_id", _CUSTOMER_FIELDS, rows, report)
 
 
 # --- Orders ------------------------------------------------------------------------------
@@ -874,32 +873,10 @@ def _reviews_validate(rows: Rows, report: ImportReport) -> list[_Record]:
 
 
 def _reviews_write(records: list[_Record], report: ImportReport) -> None:
-    existing: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks([r.key for r in records]):
-        for row in Review.objects.filter(external_id__in=chunk).values(
-            "external_id", *_REVIEW_FIELDS
-        ):
-            existing[row["external_id"]] = row
-    to_save = []
-    for record in records:
-        current = existing.get(record.key)
-        if current is None:
-            report.created += 1
-        elif _changed(current, record.values):
-            report.updated += 1
-        else:
-            report.unchanged += 1
-            continue
-        to_save.append(Review(external_id=record.key, **record.values))
-    Review.objects.bulk_create(
-        to_save,
-        batch_size=_BATCH_SIZE,
-        update_conflicts=True,
-        unique_fields=["external_id"],
-        update_fields=list(_REVIEW_FIELDS),
-    )
-    if to_save:
-        product_rating_aggregates_recompute()
+    rows = [(record.key, record.values) for record in records]
+    written = _upsert_by_key(Review, "external_id", _REVIEW_FIELDS, rows, report)
+    if written:
+        product_rating_aggregates_recompute(product_ids={review.product_id for review in written})
 
 
 # --- Events ------------------------------------------------------------------------------

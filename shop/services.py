@@ -21,14 +21,22 @@ ProgressCallback = Callable[[float, str], None]
 
 
 def product_rating_aggregates_recompute(
-    *, progress: ProgressCallback | None = None, chunk_size: int = 500
+    *,
+    product_ids: Iterable[int] | None = None,
+    progress: ProgressCallback | None = None,
+    chunk_size: int = 500,
 ) -> int:
-    """Recount every product's reviews and average rating; returns the number of changed rows.
+    """Recount reviews and average rating of the given products (all when None).
+
+    Returns the number of changed rows.
 
     Writes `Product.review_count` and `Product.rating_average` in chunks, each chunk in its
     own transaction, reporting progress after each chunk.
     """
-    product_ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    products = Product.objects.order_by("pk")
+    if product_ids is not None:
+        products = products.filter(pk__in=list(product_ids))
+    product_ids = list(products.values_list("pk", flat=True))
     total = len(product_ids)
     changed = 0
     for start in range(0, total, chunk_size):

@@ -124,8 +124,11 @@ def job_report_progress(*, job_id: int, percent: float, message: str = "") -> No
         stamp = timezone.now().strftime("%H:%M:%S")
         updates["progress_message"] = message[:255]
         updates["log"] = Concat(F("log"), Value(f"[{stamp}] {message}\n"))
-    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**updates)
-    if Job.objects.filter(pk=job_id, cancel_requested=True).exists():
+    # One query on the usual path: the update matches nothing once a cancel was requested.
+    updated = Job.objects.filter(
+        pk=job_id, status=Job.Status.RUNNING, cancel_requested=False
+    ).update(**updates)
+    if not updated and Job.objects.filter(pk=job_id, cancel_requested=True).exists():
         raise JobCancelled(f"Job {job_id} was cancelled")
 
 
