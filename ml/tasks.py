@@ -95,10 +95,9 @@ def finetune_classifier(ctx: JobContext) -> JobOutcome:
 
     params = ctx.params
     data = datasets.CLASSIFICATION_DATASETS[params["dataset"]](**params)
-    hyper = {k: v for k, v in params.items() if k not in CLASSIFIER_DATA_KEYS | {"promote"}}
-    if hyper.get("max_steps") is None:
-        hyper.pop("max_steps", None)
-    config = ClassifierTrainConfig.from_dict({**hyper, "device": settings.ML_DEVICE})
+    config = ClassifierTrainConfig.from_dict(
+        _training_params(params, data_keys=CLASSIFIER_DATA_KEYS | {"promote"})
+    )
     ctx.progress(1, f"Training on {len(data.texts)} rows from {data.source}")
 
     with tempfile.TemporaryDirectory(prefix="finetune-") as tmp:
@@ -154,10 +153,9 @@ def finetune_generator_lora(ctx: JobContext) -> JobOutcome:
 
     params = ctx.params
     data = datasets.GENERATION_DATASETS[params["dataset"]](**params)
-    hyper = {k: v for k, v in params.items() if k not in {"task", "dataset", "path", "max_rows"}}
-    if hyper.get("max_steps") is None:
-        hyper.pop("max_steps", None)
-    config = LoraTrainConfig.from_dict({**hyper, "device": settings.ML_DEVICE})
+    config = LoraTrainConfig.from_dict(
+        _training_params(params, data_keys={"task", "dataset", "path", "max_rows"})
+    )
     ctx.progress(1, f"Training on {len(data.prompts)} pairs from {data.source}")
     with tempfile.TemporaryDirectory(prefix="lora-") as tmp:
         try:
@@ -195,6 +193,14 @@ _LORA_HEADLINE = (
     "perplexity_before",
     "perplexity_after",
 )
+
+
+def _training_params(params: dict, *, data_keys: set[str]) -> dict:
+    """The job parameters that configure the trainer, on this worker's device."""
+    hyper = {k: v for k, v in params.items() if k not in data_keys}
+    if hyper.get("max_steps") is None:
+        hyper.pop("max_steps", None)
+    return {**hyper, "device": settings.ML_DEVICE}
 
 
 def _step_progress(ctx: JobContext, *, start: float, end: float):
