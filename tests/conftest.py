@@ -29,9 +29,11 @@ def _isolated_filesystem_broker(tmp_path_factory: pytest.TempPathFactory) -> Non
     }
 
 
-@pytest.fixture
-def celery_worker_thread() -> Iterator[object]:
+@pytest.fixture(scope="module")
+def celery_worker_thread(django_db_setup) -> Iterator[object]:
     """A real Celery worker (solo pool, in a thread) consuming both job queues.
+
+    One worker serves a whole test module: stopping one takes seconds.
 
     It talks to the configured broker (Redis in CI, the filesystem transport otherwise)
     and writes to the test database, so tests using it need committed data:

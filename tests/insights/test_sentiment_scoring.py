@@ -5,10 +5,8 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from insights.models import ReviewSentiment
 from insights.services.sentiment import sentiment_rescore_submit
 from ml import services as ml_services
@@ -33,23 +31,6 @@ pytestmark = [
     pytest.mark.celery_worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(scope="module")
-def celery_worker_thread(django_db_setup, django_db_blocker):
-    """One real worker for the module (as tests/conftest.py's, which stops in ~4 s per test)."""
-    try:
-        celery_app.control.purge()
-    except NotImplementedError:
-        pass
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["default", "gpu"],
-        shutdown_timeout=30,
-    ) as worker:
-        yield worker
 
 
 WORDS = ["lovely fit", "awful fabric", "okay colour", "great value", "poor stitching"]
