@@ -26,6 +26,7 @@ from ml.training.data import (
     stratified_split,
     validate_examples,
 )
+from ml.training.decision import ClassOffsets, fit_class_offsets
 from ml.training.devices import (
     autocast,
     autocast_dtype,
@@ -65,6 +66,9 @@ class ClassifierTrainConfig:
     mixed_precision: bool = True
     deterministic: bool = True
     num_threads: int | None = None
+    # Shift each class's logit by an offset chosen on the validation rows to maximise
+    # macro-F1 (ml/training/decision.py); folded into the output layer's bias when saved.
+    tune_class_offsets: bool = True
 
     def __post_init__(self) -> None:
         positive = {
@@ -111,6 +115,31 @@ class ClassifierTrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
+def predict_logits(
+    model: Any,
+    sequences: Sequence[Sequence[int]],
+    pad_token_id: int,
+    *,
+    device: torch.device,
+    batch_size: int,
+    mixed_precision: bool = True,
+) -> torch.Tensor:
+    """Float32 logits (n, num_labels) on the CPU, in input order (model is put in eval mode)."""
+    model.eval()
+    rows: list[torch.Tensor | None] = [None] * len(sequences)
+    lengths = [len(s) for s in sequences]
+    with torch.inference_mode():
+        for batch in length_sorted_batches(lengths, batch_size):
+            inputs = pad_batch([sequences[i] for i in batch], pad_token_id, device=device)
+            with autocast(device, mixed_precision):
+                logits = model(**inputs).logits.float().cpu()
+            for index, row in zip(batch, logits, strict=True):
+                rows[index] = row
+    if not rows:
+        return torch.empty(0, model.config.num_labels)
+    return torch.stack(rows)
+
+
 def predict_labels(
     model: Any,
     sequences: Sequence[Sequence[int]],
@@ -123,17 +152,15 @@ def predict_labels(
     """Argmax class of each token sequence, in input order (model is put in eval mode)."""
     if not sequences:
         return []
-    model.eval()
-    predictions = [0] * len(sequences)
-    lengths = [len(s) for s in sequences]
-    with torch.inference_mode():
-        for batch in length_sorted_batches(lengths, batch_size):
-            inputs = pad_batch([sequences[i] for i in batch], pad_token_id, device=device)
-            with autocast(device, mixed_precision):
-                logits = model(**inputs).logits
-            for index, label in zip(batch, logits.argmax(dim=-1).tolist(), strict=True):
-                predictions[index] = int(label)
-    return predictions
+    logits = predict_logits(
+        model,
+        sequences,
+        pad_token_id,
+        device=device,
+        batch_size=batch_size,
+        mixed_precision=mixed_precision,
+    )
+    return [int(label) for label in logits.argmax(dim=-1).tolist()]
 
 
 def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -206,6 +233,9 @@ def train_classifier(
             base_model_path, head="classification", id2label=encoding.id2label, device=device
         )
         outcome = _fit(loaded.model, loaded.tokenizer, splits, encoding, config, device, report)
+        offsets = None
+        if config.tune_class_offsets:
+            offsets = _tune_class_offsets(loaded.model, loaded.tokenizer, splits, config, device)
         metrics = _evaluate(loaded.model, loaded.tokenizer, splits, encoding, config, device)
     metrics.update(
         best_epoch=outcome["best_epoch"],
@@ -214,6 +244,7 @@ def train_classifier(
         samples_per_s=outcome["samples_per_s"],
         train_seconds=outcome["train_seconds"],
         history=outcome["history"],
+        class_offsets=asdict(offsets) if offsets is not None else None,
     )
     summary = splits.summary(encoding)
     report(outcome["total_steps"], outcome["total_steps"], "Saving the best model")
@@ -351,6 +382,45 @@ def _fit(
         "best_epoch": best_epoch,
         "history": history,
     }
+
+
+def _output_layer(model: Any) -> torch.nn.Linear:
+    """The last Linear layer producing num_labels outputs (BERT's `classifier`, RoBERTa's
+    `classifier.out_proj`, ...)."""
+    num_labels = model.config.num_labels
+    layers = [
+        module
+        for module in model.modules()
+        if isinstance(module, torch.nn.Linear) and module.out_features == num_labels
+    ]
+    if not layers or layers[-1].bias is None:
+        raise ValueError("Cannot find the classifier's output layer (a Linear with a bias).")
+    return layers[-1]
+
+
+def _tune_class_offsets(
+    model: Any,
+    tokenizer: Any,
+    splits: DatasetSplits,
+    config: ClassifierTrainConfig,
+    device: torch.device,
+) -> ClassOffsets:
+    """Fit per-class logit offsets on the validation rows and add them to the output bias."""
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    logits = predict_logits(
+        model,
+        tokenize(tokenizer, splits.validation.texts, config.max_length),
+        pad_id,
+        device=device,
+        batch_size=config.eval_batch_size,
+        mixed_precision=config.mixed_precision,
+    )
+    offsets = fit_class_offsets(logits.numpy(), splits.validation.labels)
+    if offsets.applied:
+        layer = _output_layer(model)
+        with torch.no_grad():
+            layer.bias += torch.tensor(offsets.offsets, dtype=layer.bias.dtype, device=device)
+    return offsets
 
 
 def _evaluate(
