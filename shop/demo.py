@@ -12,7 +12,10 @@ What the simulation puts in, so that analytics and models have something to find
   Black Friday, a January dip), see `demo_day_weight`;
 - campaigns bring extra traffic to their category, raise conversion there and discount it;
 - generated review text agrees with its rating; a few reviews belong to customers who bought
-  the product and are dated after the purchase.
+  the product and are dated after the purchase;
+- customers leave: each has a `CHURN_SHARE` chance of stopping all visits on a day drawn
+  uniformly over the period (from a stream seeded by the main one), so churn and
+  lifetime-value models have lapsed customers to find.
 
 Every row the demo owns is marked (customers `demo-…`, orders `DEMO-…`, sessions `demo-s…`,
 campaigns `demo-…`, generated products `DEMO-…` and reviews `demo-r…`) so that a reset
@@ -519,7 +522,11 @@ class _Simulation:
         campaign: _CampaignPlan | None,
         source: str,
         conversion: float,
+        offers: dict[int, _CampaignPlan] | None = None,
     ) -> None:
+        """One visit. `campaign` brought the shopper (or runs in the session's category);
+        `offers` are the campaigns running that day by category: any item bought from one of
+        those categories gets its discount, wherever the session started."""
         rng, catalogue = self.rng, self.catalogue
         self.sessions += 1
         session_id = f"{DEMO_SESSION_PREFIX}{self.sessions:07d}"
@@ -559,9 +566,12 @@ class _Simulation:
                 event("view", moment, item)
                 viewed.append(item)
 
+        offers = dict(offers or {})
+        if campaign is not None:
+            offers.setdefault(campaign.category, campaign)
         cart: list[_Item] = []
         for item in dict.fromkeys(viewed):
-            on_offer = campaign is not None and item.category_id == campaign.category
+            on_offer = item.category_id in offers
             if rng.random() < _CART_CHANCE * (1.25 if on_offer else 1.0):
                 moment = self.step(moment)
                 event("add_to_cart", moment, item)
@@ -572,10 +582,15 @@ class _Simulation:
         lines = []
         for item in cart:
             price = item.price
-            if campaign is not None and item.category_id == campaign.category:
-                price = (price * (1 - campaign.discount)).quantize(_CENT, ROUND_HALF_UP)
+            offer = offers.get(item.category_id)
+            if offer is not None:
+                price = (price * (1 - offer.discount)).quantize(_CENT, ROUND_HALF_UP)
             lines.append((item, 2 if rng.random() < 0.08 else 1, price))
             event("purchase", moment, item)
+        # A session that runs past midnight still orders on the day it began, the day whose
+        # campaign prices it was shown.
+        last_second = timezone.localtime(start).replace(hour=23, minute=59, second=59)
+        moment = min(moment, last_second)
         subtotal = sum((price * qty for _, qty, price in lines), Decimal("0"))
         shipping = Decimal("0") if subtotal >= _FREE_SHIPPING_FROM else _SHIPPING
         self.orders.append(
@@ -706,6 +721,7 @@ def _simulate(
     today: date,
 ) -> _Simulation:
     sim = _Simulation(rng=rng, catalogue=catalogue, today=today)
+    leaves_on = _leaving_days(shoppers, first_day=first_day, days=days, seed=rng.random())
     cumulative = list(accumulate(activity))
     consenting = [s for s in shoppers if s.customer and s.customer.marketing_consent]
     per_day = len(shoppers) * _SESSIONS_PER_CUSTOMER_YEAR / 365
@@ -734,6 +750,9 @@ def _simulate(
             _session_starts(rng, day, len(visits)), visits, strict=True
         ):
             source = "app" if rng.random() < 0.25 else "web"
+            gone = leaves_on.get(shopper.index)
+            if gone is not None and day >= gone:
+                continue  # this customer has left the store
             if campaign is not None:
                 category = campaign.category
                 source = _CHANNEL_SOURCE[Campaign.Channel(campaign.campaign.channel)]
@@ -758,8 +777,24 @@ def _simulate(
                 campaign=offer,
                 source=source,
                 conversion=conversion * (_CAMPAIGN_CONVERSION if offer else 1.0),
+                offers={c.category: c for c in active},
             )
     return sim
+
+
+CHURN_SHARE = 0.4
+
+
+def _leaving_days(
+    shoppers: list[_Shopper], *, first_day: date, days: int, seed: float
+) -> dict[int, date]:
+    """The day each leaving customer stops visiting (CHURN_SHARE of them), by shopper index."""
+    stream = random.Random(seed)
+    leaving = {}
+    for shopper in shoppers:
+        if stream.random() < CHURN_SHARE:
+            leaving[shopper.index] = first_day + timedelta(days=stream.randrange(max(1, days)))
+    return leaving
 
 
 def _signup_dates_set(

@@ -1,6 +1,7 @@
 """Authentication of the storefront server by API key (`Authorization: Api-Key <key>`)."""
 
 import hashlib
+from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -30,6 +31,9 @@ class StorefrontClient:
         return f"api-key:{self.api_key.prefix}"
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode(errors="ignore")
@@ -42,7 +46,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_key = ApiKey.objects.get(key_hash=hash_api_key(raw_key), is_active=True)
         except ApiKey.DoesNotExist as exc:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.") from exc
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # At most one write a minute per key: a storefront calls many times a second, and a
+        # write on every request would serialise them on the database.
+        if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         return StorefrontClient(api_key), api_key
 
     def authenticate_header(self, request) -> str:

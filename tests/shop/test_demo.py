@@ -200,3 +200,23 @@ def test_real_catalogue_takes_the_most_reviewed_clothing_products():
     assert Review.objects.count() == sum(Product.objects.values_list("review_count", flat=True))
     assert Review.objects.filter(created_at__date__gte=TODAY).count() == 0
     assert set(OrderItem.objects.values_list("product__sku", flat=True)) <= skus
+
+
+def test_some_customers_leave_the_store_for_good(no_data):
+    demo_store_build(seed=5, data_dir=no_data, **MEDIUM)
+    quarter = TODAY - timedelta(days=MEDIUM["days"] // 4)
+    first_half = TODAY - timedelta(days=MEDIUM["days"] // 2)
+    active_early = set(
+        Event.objects.filter(customer__isnull=False, occurred_at__date__lt=first_half)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    active_late = set(
+        Event.objects.filter(customer__isnull=False, occurred_at__date__gte=quarter)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    lapsed = active_early - active_late
+    # About 40% leave at a uniform day; a quarter of those after the early half is over.
+    assert len(lapsed) / len(active_early) > 0.1
+    assert active_late, "most customers are still shopping"

@@ -132,3 +132,24 @@ def test_unknown_key_is_unauthenticated():
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Api-Key"
+
+
+def test_last_used_is_written_at_most_once_a_minute():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api_key, raw_key = api_key_issue(name="s", scopes=["catalogue:read"], created_by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    client.get(PRODUCTS_URL)
+    api_key.refresh_from_db()
+    first = api_key.last_used_at
+    client.get(PRODUCTS_URL)
+    api_key.refresh_from_db()
+    assert api_key.last_used_at == first  # the second request within a minute wrote nothing
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=first - timedelta(minutes=2))
+    client.get(PRODUCTS_URL)
+    api_key.refresh_from_db()
+    assert api_key.last_used_at > first - timedelta(seconds=1)
+    assert api_key.last_used_at <= timezone.now()
