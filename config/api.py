@@ -1,6 +1,8 @@
-"""One place where domain errors become HTTP responses."""
+"""One place where domain errors become HTTP responses, and where the schema documents the
+responses that every view can give (throttling, pagination)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular import openapi
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -42,3 +44,42 @@ def exception_handler(exc, context):
         body["code"] = exc.code
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+DETAIL_BODY = {
+    "application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}
+}
+THROTTLED_RESPONSE = {
+    "description": "Too many requests from this caller; retry after the delay given.",
+    "headers": {
+        "Retry-After": {
+            "schema": {"type": "integer"},
+            "description": "Seconds to wait before the next request.",
+        }
+    },
+    "content": DETAIL_BODY,
+}
+UNSUPPORTED_MEDIA_TYPE_RESPONSE = {
+    "description": "The body's Content-Type is not one the operation accepts.",
+    "content": DETAIL_BODY,
+}
+PAGE_NOT_FOUND_RESPONSE = {
+    "description": "No such page (`page` beyond the last one, or not a positive integer).",
+    "content": DETAIL_BODY,
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Adds the responses that come from DRF's machinery rather than from the view's own code,
+    so that no view has to repeat them: 415 where a request body is parsed, 429 where a throttle
+    applies, 404 for a bad `page` of a paginated list."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            responses.setdefault("415", UNSUPPORTED_MEDIA_TYPE_RESPONSE)
+        if self.view.get_throttles():
+            responses.setdefault("429", THROTTLED_RESPONSE)
+        if self.method == "GET" and self._get_pagination_parameters():
+            responses.setdefault("404", PAGE_NOT_FOUND_RESPONSE)
+        return responses

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -27,15 +28,49 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-# The development key is only accepted while DEBUG is on; production must set its own.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+def env_required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV is production")
+    return value
+
+
+# `production` hardens the web process (HTTPS only, secrets from the environment); anything
+# else is development, which runs with embedded defaults.
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development").strip().lower()
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV is production")
+    SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV is production")
+else:
+    # The development key is only accepted while DEBUG is on.
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+    if not SECRET_KEY:
+        if not DEBUG:
+            raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS only in production. TLS ends at the proxy, which must set X-Forwarded-Proto (and strip
+# it from clients' requests); HSTS makes browsers refuse plain HTTP for a year.
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000")) if PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION and env_bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True
+)
+SECURE_HSTS_PRELOAD = PRODUCTION and env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -148,11 +183,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
+    # Every endpoint counts each caller's requests (per API key, user or client address);
+    # token issue and event ingest add tighter budgets of their own. "<n>/<second|minute|
+    # hour|day>"; 429 with Retry-After beyond it.
+    "DEFAULT_THROTTLE_CLASSES": ["shop.api.throttling.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_THROTTLE", "60/minute"),
+        "user": os.environ.get("API_USER_THROTTLE", "600/minute"),
+        "storefront": os.environ.get("API_STOREFRONT_THROTTLE", "6000/minute"),
         "events": os.environ.get("API_EVENTS_THROTTLE", "120/minute"),
         "auth_token": os.environ.get("API_AUTH_TOKEN_THROTTLE", "20/minute"),
     },
+    # Behind the proxy, the client's address is the last one it appends to X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ["API_NUM_PROXIES"])
+    if os.environ.get("API_NUM_PROXIES")
+    else None,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -166,6 +212,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:...>` path parameters (config.api_urls.DatabaseIdConverter).
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+    },
     # Two models have a `status` enum; name each so the schema has no collision.
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "shop.models.Order.Status",
@@ -206,6 +256,15 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Heavy ML work goes to the `gpu` queue; each job kind declares its queue (ml.job_kinds).
 CELERY_TASK_ROUTES = ("ml.job_kinds.job_task_route",)
 CELERY_TASK_ACKS_LATE = True
+# A web request that submits a job must not hang on a broker that is down: give up on sending
+# after ~1 s (the job row says so, and the stale-job check sends it once the broker is back).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -214,6 +273,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-jobs": {
+        "task": "ml.jobs_requeue_stale",
+        "schedule": crontab(),  # every minute
+    },
     "nightly-product-rating-aggregates": {
         "task": "shop.recompute_rating_aggregates_nightly",
         "schedule": crontab(hour=2, minute=15),
@@ -234,6 +297,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.review_summaries_nightly",
         "schedule": crontab(hour=4, minute=0),
     },
+    "nightly-recommenders-training": {
+        "task": "recommendations.train_nightly",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "hourly-personal-lists": {
+        "task": "recommendations.lists_hourly",
+        "schedule": crontab(minute=20),
+    },
+    "nightly-customer-scores": {
+        "task": "insights.customer_scores_nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 
 # --- ML ----------------------------------------------------------------------------------
@@ -242,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
 ML_ENCODER = os.environ.get("ML_ENCODER", "default")
 ML_GENERATOR = os.environ.get("ML_GENERATOR", "default")
 ML_DEVICE = os.environ.get("ML_DEVICE", "auto")
+# A running job's worker writes a heartbeat this often; after ML_JOB_STALE_BEATS missed beats
+# the job is sent to a worker again (at most ML_JOB_MAX_ATTEMPTS starts in all).
+ML_JOB_HEARTBEAT_S = float(os.environ.get("ML_JOB_HEARTBEAT_S", "30"))
+ML_JOB_STALE_BEATS = int(os.environ.get("ML_JOB_STALE_BEATS", "4"))
+ML_JOB_MAX_ATTEMPTS = int(os.environ.get("ML_JOB_MAX_ATTEMPTS", "3"))
 ML_ARTIFACTS = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": os.environ.get("ML_ARTIFACTS_DIR", str(VAR_DIR / "artifacts"))},

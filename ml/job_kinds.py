@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
 from ml.exceptions import JobCancelled, TransientJobError
@@ -102,6 +104,44 @@ def job_kind_list() -> list[JobKindSpec]:
     return sorted(_REGISTRY.values(), key=lambda spec: spec.label)
 
 
+class JobTimeLimitExceeded(Exception):
+    """A job ran past its kind's soft time limit and was stopped."""
+
+
+class Heartbeat:
+    """While the job body runs, a thread records every ML_JOB_HEARTBEAT_S that the worker is
+    alive, however long the body goes between progress reports; `job_requeue_stale` re-sends
+    jobs whose heartbeat stopped."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+
+    def _beat(self) -> None:
+        from django.conf import settings
+        from django.db import connection
+
+        from ml import services
+
+        try:
+            while not self._stop.wait(settings.ML_JOB_HEARTBEAT_S):
+                try:
+                    services.job_heartbeat(job_id=self.job_id)
+                except Exception:  # noqa: BLE001 - a missed beat must not kill the job
+                    logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 class JobTask(Task):
     """Base class of every job task: state, idempotency, retries, failures."""
 
@@ -125,7 +165,17 @@ class JobTask(Task):
             return
         ctx = JobContext(job_id=job.pk, params=job.params, created_by_id=job.created_by_id)
         try:
-            outcome = body(ctx) or JobOutcome()
+            with Heartbeat(job.pk):
+                outcome = body(ctx) or JobOutcome()
+        except SoftTimeLimitExceeded:
+            limit = self.soft_time_limit or "its"
+            services.job_fail(
+                job_id=job_id,
+                error=JobTimeLimitExceeded(
+                    f"Stopped after running past the time limit of {limit} seconds."
+                ),
+            )
+            return
         except JobCancelled:
             services.job_mark_cancelled(job_id=job_id)
             return

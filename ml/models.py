@@ -47,6 +47,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written every ML_JOB_HEARTBEAT_S by the worker running the job; a running job whose
+    # heartbeat stops lost its worker (see ml.services.job_requeue_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -120,3 +120,45 @@ def _download_prefix(storage, prefix: str, target: Path) -> None:
     for directory in directories:
         _download_prefix(storage, f"{prefix}/{directory}", partial / directory)
     partial.rename(target)
+
+
+# --- staff home (insights.home) -------------------------------------------------------------
+
+
+def job_list_unfinished() -> QuerySet[Job]:
+    """Queued and running jobs, newest first (the `job_status_created` index)."""
+    return job_list().filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+
+
+def job_status_counts(*, since) -> dict[str, int]:
+    """How many jobs were created since `since`, per status (every status present, zeros
+    included). One query."""
+    counts = dict.fromkeys(Job.Status.values, 0)
+    rows = (
+        Job.objects.filter(created_at__gte=since)
+        .values("status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["status"]] = row["count"]
+    return counts
+
+
+def modelversion_list_awaiting_promotion() -> QuerySet[ModelVersion]:
+    """Versions newer than their task's champion, and every version of a task that has no
+    champion yet: the candidates waiting for someone to compare and promote them.
+
+    Annotated with `champion_version` (the champion's number, None without one); by task,
+    newest first. One query.
+    """
+    from django.db.models import F, OuterRef, Q, Subquery
+
+    champion_number = ModelAlias.objects.filter(
+        task=OuterRef("task"), name=ModelAlias.Name.CHAMPION
+    ).values("version__version")[:1]
+    return (
+        ModelVersion.objects.annotate(champion_version=Subquery(champion_number))
+        .filter(Q(champion_version__isnull=True) | Q(version__gt=F("champion_version")))
+        .order_by("task", "-version")
+    )

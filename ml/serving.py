@@ -6,6 +6,7 @@ loaded (a tampered or missing artifact), the previously loaded one keeps serving
 error is logged, so one bad promotion never takes a feature down.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -91,3 +92,18 @@ class ModelCache:
 
 
 model_cache = ModelCache()
+
+
+@functools.lru_cache(maxsize=2)
+def _base_encoder(source: str, device: str) -> Any:
+    from ml.training.inference import EncoderEngine, EncoderEngineConfig
+
+    return EncoderEngine(source, EncoderEngineConfig(device=device))
+
+
+def encoder_engine() -> Any:
+    """The configured base encoder (settings.ML_ENCODER), loaded once per process: for
+    embeddings that need no fine-tuned version (aspect matching, product similarity)."""
+    from django.conf import settings
+
+    return _base_encoder(str(settings.ML_ENCODER), str(settings.ML_DEVICE))

@@ -188,6 +188,8 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    # The insights panel (segment, churn risk, expected value) loads into the change form with htmx.
+    change_form_template = "insights/customers/customer_change_form.html"
     list_display = [
         "__str__",
         "email",

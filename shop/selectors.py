@@ -3,6 +3,7 @@ however many rows it yields (related rows come through select_related/prefetch_r
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -101,6 +102,28 @@ def customer_ids_by_external_id(*, external_ids: Iterable[str]) -> dict[str, int
     return dict(
         Customer.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk")
     )
+
+
+def customer_exists(*, customer_id: int) -> bool:
+    return Customer.objects.filter(pk=customer_id).exists()
+
+
+def order_values_for_customers(
+    *, placed_before: datetime, profiling_consent_only: bool = True
+) -> QuerySet:
+    """(customer id, placed_at, total) of the customers' orders placed before `placed_before`
+    that turned into revenue (cancelled and returned orders left out), oldest first.
+
+    Guest orders are left out; with `profiling_consent_only` (the default) so are the orders
+    of customers who do not allow profiling. One query, streamed with `.iterator()` by
+    callers that read many rows.
+    """
+    orders = Order.objects.filter(customer__isnull=False, placed_at__lt=placed_before).exclude(
+        status__in=[Order.Status.CANCELLED, Order.Status.RETURNED]
+    )
+    if profiling_consent_only:
+        orders = orders.filter(customer__profiling_consent=True)
+    return orders.order_by("placed_at", "pk").values_list("customer_id", "placed_at", "total")
 
 
 def customer_for_user(*, user) -> Customer | None:
@@ -222,3 +245,207 @@ def review_count_for_scoring(
 ) -> int:
     """How many reviews `review_texts_for_scoring` would page through with these filters."""
     return _reviews_with_words(review_ids=review_ids, exclude_ids=exclude_ids).count()
+
+
+# --- behaviour for the recommenders -----------------------------------------------------------
+
+# Orders that did not end in a sale say nothing about what shoppers want together.
+SOLD_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+)
+
+
+def event_rows_with_products(
+    *, since: datetime | None = None, customer_id: int | None = None, session_id: str = ""
+) -> Iterable[tuple[int | None, str, int, str, datetime]]:
+    """(customer_id, session_id, product_id, kind, occurred_at) of events that name a product,
+    oldest first; optionally only after `since`, or of one customer or one session."""
+    from shop.models import Event
+
+    events = Event.objects.filter(product__isnull=False)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if customer_id is not None:
+        events = events.filter(customer_id=customer_id)
+    if session_id:
+        events = events.filter(session_id=session_id)
+    return (
+        events.order_by("occurred_at", "pk")
+        .values_list("customer_id", "session_id", "product_id", "kind", "occurred_at")
+        .iterator(chunk_size=5000)
+    )
+
+
+def order_item_rows(
+    *, since: datetime | None = None, customer_id: int | None = None
+) -> Iterable[tuple[int, int | None, int, datetime]]:
+    """(order_id, customer_id, product_id, placed_at) of sold orders' items, oldest first."""
+    items = OrderItem.objects.filter(order__status__in=SOLD_STATUSES, quantity__gt=0)
+    if since is not None:
+        items = items.filter(order__placed_at__gte=since)
+    if customer_id is not None:
+        items = items.filter(order__customer_id=customer_id)
+    return (
+        items.order_by("order__placed_at", "order_id", "pk")
+        .values_list("order_id", "order__customer_id", "product_id", "order__placed_at")
+        .iterator(chunk_size=5000)
+    )
+
+
+def product_catalogue_rows() -> list[dict]:
+    """Every product with what the recommenders need: id, title, description, category (id and
+    name), price, stock and whether it is active; in id order."""
+    return list(
+        Product.objects.order_by("pk").values(
+            "id",
+            "title",
+            "description",
+            "category_id",
+            "category__name",
+            "price",
+            "stock",
+            "is_active",
+        )
+    )
+
+
+def product_cards_available() -> list[dict]:
+    """What a storefront list shows of each product that may be shown (active and in stock):
+    id, sku, title, price, currency and category name; one query."""
+    return list(
+        Product.objects.filter(is_active=True, stock__gt=0)
+        .order_by("pk")
+        .values("id", "sku", "title", "price", "currency", "category__name")
+    )
+
+
+# --- staff home (insights.home) -------------------------------------------------------------
+# Orders that turned into revenue: every status except these.
+NON_REVENUE_ORDER_STATUSES = (Order.Status.CANCELLED, Order.Status.RETURNED)
+
+
+def order_totals_in_windows(
+    *, windows: dict[str, tuple[datetime, datetime]]
+) -> dict[str, dict[str, int | Decimal]]:
+    """Per named window `[start, end)`: `orders` (count) and `revenue` (sum of totals) of the
+    orders that turned into revenue (cancelled and returned ones left out). One query."""
+    from django.db.models import DecimalField, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    if not windows:
+        return {}
+    aggregates = {}
+    for name, (start, end) in windows.items():
+        in_window = Q(placed_at__gte=start, placed_at__lt=end)
+        aggregates[f"{name}_orders"] = Count("pk", filter=in_window)
+        aggregates[f"{name}_revenue"] = Coalesce(
+            Sum("total", filter=in_window),
+            Value(Decimal("0")),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        )
+    row = (
+        Order.objects.exclude(status__in=NON_REVENUE_ORDER_STATUSES)
+        .filter(
+            placed_at__gte=min(start for start, _ in windows.values()),
+            placed_at__lt=max(end for _, end in windows.values()),
+        )
+        .aggregate(**aggregates)
+    )
+    return {
+        name: {"orders": row[f"{name}_orders"], "revenue": row[f"{name}_revenue"]}
+        for name in windows
+    }
+
+
+def order_revenue_per_day(*, start: datetime, end: datetime) -> list[dict]:
+    """[{day, orders, revenue}] per local calendar day with revenue orders placed in
+    `[start, end)`, oldest first; days without orders are absent. One query."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+
+    return list(
+        Order.objects.exclude(status__in=NON_REVENUE_ORDER_STATUSES)
+        .filter(placed_at__gte=start, placed_at__lt=end)
+        .annotate(day=TruncDate("placed_at"))
+        .values("day")
+        .annotate(orders=Count("pk"), revenue=Sum("total"))
+        .order_by("day")
+    )
+
+
+def product_list_stock_at_risk(
+    *, as_of: datetime, window_days: int, max_days_of_cover: float, limit: int
+) -> list[Product]:
+    """Active products whose stock covers fewer than `max_days_of_cover` days of sales at the
+    rate of the last `window_days` days before `as_of`.
+
+    units_sold = units in revenue orders (not cancelled or returned) placed in the window;
+    daily_sales = units_sold / window_days; days_of_cover = max(stock, 0) / daily_sales.
+    Products that sold nothing in the window are never at risk (no rate to run out at).
+    Annotated with `units_sold`, `daily_sales` and `days_of_cover`, fewest days first, at
+    most `limit`. One query.
+    """
+    from datetime import timedelta
+
+    from django.db.models import FloatField, Sum, Value
+    from django.db.models.functions import Cast, Greatest
+
+    since = as_of - timedelta(days=window_days)
+    sold_in_window = Q(
+        order_items__order__placed_at__gte=since, order_items__order__placed_at__lt=as_of
+    ) & ~Q(order_items__order__status__in=NON_REVENUE_ORDER_STATUSES)
+    products = (
+        Product.objects.filter(is_active=True)
+        .annotate(units_sold=Sum("order_items__quantity", filter=sold_in_window))
+        .filter(units_sold__gt=0)
+        .annotate(
+            daily_sales=Cast("units_sold", FloatField()) / Value(float(window_days)),
+            days_of_cover=Cast(Greatest("stock", Value(0)), FloatField())
+            / (Cast("units_sold", FloatField()) / Value(float(window_days))),
+        )
+        .filter(days_of_cover__lt=max_days_of_cover)
+        .order_by("days_of_cover", "-units_sold", "pk")
+    )
+    return list(products[:limit])
+
+
+def product_ids_best_selling(
+    *, limit: int, category_id: int | None = None, exclude: Iterable[int] = ()
+) -> list[int]:
+    """Available products by units sold in the last 90 days (then by id): the fallback list
+    when no recommender is trained yet."""
+    from datetime import timedelta
+
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(days=90)
+    products = Product.objects.filter(is_active=True, stock__gt=0).exclude(pk__in=list(exclude))
+    if category_id is not None:
+        wanted = category_descendant_ids(category_id=category_id) | {category_id}
+        products = products.filter(category_id__in=wanted)
+    sold = Sum(
+        "order_items__quantity",
+        filter=Q(
+            order_items__order__placed_at__gte=since,
+            order_items__order__status__in=SOLD_STATUSES,
+        ),
+        default=0,
+    )
+    return list(
+        products.annotate(sold=sold).order_by("-sold", "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, Product]:
+    """Products (with their category) by id, in one query."""
+    return {
+        product.pk: product
+        for product in Product.objects.select_related("category").filter(pk__in=list(product_ids))
+    }
+
+
+def customer_ids_existing(*, customer_ids: Iterable[int]) -> set[int]:
+    return set(Customer.objects.filter(pk__in=list(customer_ids)).values_list("pk", flat=True))

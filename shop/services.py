@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
@@ -121,7 +122,10 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
     Idempotent: revoking a revoked key changes nothing. Writes `ApiKey.is_active`.
     """
+    from shop.api.authentication import api_key_cache_key
+
     ApiKey.objects.filter(pk=api_key.pk).update(is_active=False)
+    cache.delete(api_key_cache_key(api_key.key_hash))
     api_key.is_active = False
     return api_key
 

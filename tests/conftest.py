@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
 
 from config.celery import app as celery_app
 
@@ -27,6 +28,13 @@ def _isolated_filesystem_broker(tmp_path_factory: pytest.TempPathFactory) -> Non
         "store_processed": False,
         "polling_interval": 0.1,
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Throttles count each caller's requests in the cache, which outlives a test (and user ids
+    repeat between tests): every test starts with no requests counted."""
+    cache.clear()
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,14 @@ app_name = "insights-aspects-api"
 
 urlpatterns = [
     path("insights/alerts/", views.AlertListView.as_view(), name="alert-list"),
-    path("insights/alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert-detail"),
+    path("insights/alerts/<id:pk>/", views.AlertDetailView.as_view(), name="alert-detail"),
     path(
-        "insights/alerts/<int:pk>/acknowledge/",
+        "insights/alerts/<id:pk>/acknowledge/",
         views.AlertAcknowledgeView.as_view(),
         name="alert-acknowledge",
     ),
     path(
-        "insights/alerts/<int:pk>/dismiss/",
+        "insights/alerts/<id:pk>/dismiss/",
         views.AlertDismissView.as_view(),
         name="alert-dismiss",
     ),

@@ -15,12 +15,16 @@ from insights.api.aspect_serializers import (
 from insights.models import SentimentAlert
 from insights.selectors import aspects as selectors
 from insights.services import aspects as services
+from ml.api.permissions import UserHasPermission
 from shop.api.permissions import IsStaff
 
 CHANGE_ALERT_PERMISSION = "insights.change_sentimentalert"
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body lists the errors per field.")
 UNAUTHENTICATED = OpenApiResponse(description="No or invalid credentials.")
-FORBIDDEN = OpenApiResponse(description="Only staff may use the insights API.")
+FORBIDDEN = OpenApiResponse(
+    description="Not staff, or lacking the view permission (insights.view_sentimentalert or "
+    "insights.view_aspect)."
+)
 FORBIDDEN_RESOLVE = OpenApiResponse(
     description="Not staff, or lacking the insights.change_sentimentalert permission."
 )
@@ -36,8 +40,18 @@ class CanResolveAlerts(BasePermission):
         return bool(request.user and request.user.has_perm(CHANGE_ALERT_PERMISSION))
 
 
+class CanViewAlerts(UserHasPermission):
+    message = "Viewing alerts needs the insights.view_sentimentalert permission."
+    permission = "insights.view_sentimentalert"
+
+
+class CanViewAspects(UserHasPermission):
+    message = "Viewing aspects needs the insights.view_aspect permission."
+    permission = "insights.view_aspect"
+
+
 class AlertListView(GenericAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewAlerts]
     serializer_class = AlertOutputSerializer
 
     @extend_schema(
@@ -68,7 +82,7 @@ class AlertListView(GenericAPIView):
 
 
 class AlertDetailView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewAlerts]
 
     @extend_schema(
         tags=["insights"],
@@ -133,7 +147,7 @@ class AlertDismissView(_AlertResolveView):
 
 
 class AspectListView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewAspects]
 
     @extend_schema(
         tags=["insights"],

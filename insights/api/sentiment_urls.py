@@ -8,7 +8,7 @@ app_name = "insights-sentiment-api"
 
 urlpatterns = [
     path(
-        "products/<int:product_id>/sentiment/",
+        "products/<id:product_id>/sentiment/",
         views.ProductSentimentView.as_view(),
         name="product-sentiment",
     ),

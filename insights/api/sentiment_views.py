@@ -16,6 +16,7 @@ from insights.api.sentiment_serializers import (
 )
 from insights.selectors import sentiment as selectors
 from insights.services import sentiment as services
+from ml.api.permissions import CanSubmitJobs, UserHasPermission
 from shop import selectors as shop_selectors
 from shop.api.permissions import CanReadReviews, IsStaff
 
@@ -59,8 +60,13 @@ class ProductSentimentView(APIView):
         return Response(ProductSentimentOutputSerializer(payload).data)
 
 
+class CanViewSentiment(UserHasPermission):
+    message = "Sentiment by period needs the insights.view_reviewsentiment permission."
+    permission = "insights.view_reviewsentiment"
+
+
 class SentimentTrendView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewSentiment]
 
     @extend_schema(
         tags=["insights"],
@@ -68,7 +74,7 @@ class SentimentTrendView(APIView):
         auth=STAFF_AUTH,
         description="Counts and shares of each sentiment label among scored reviews, per "
         "group (category, product or the whole store) and week or month of writing. Staff "
-        "only.",
+        "with the insights.view_reviewsentiment permission.",
         parameters=[SentimentTrendQuerySerializer],
         responses={
             200: SentimentTrendOutputSerializer,
@@ -95,7 +101,8 @@ class SentimentTrendView(APIView):
 
 
 class SentimentRescoreView(APIView):
-    permission_classes = [IsStaff]
+    # Queues a job, like the admin's re-score button: the same permission.
+    permission_classes = [IsStaff, CanSubmitJobs]
 
     @extend_schema(
         tags=["insights"],
@@ -104,7 +111,7 @@ class SentimentRescoreView(APIView):
         description="Queues a `sentiment_score` job that re-scores each review not scored by "
         "the current champion (after a promotion: all of them). A re-score already waiting in "
         "the queue is returned instead of a second one. 404 `alias_not_set` without a "
-        "champion.",
+        "champion. Needs the ml.add_job permission.",
         request=None,
         responses={
             202: SentimentRescoreOutputSerializer,

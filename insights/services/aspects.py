@@ -57,16 +57,10 @@ def _no_progress(percent: float, message: str = "") -> None:
 # --- models -------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=2)
-def _encoder_engine(source: str, device: str):
-    """The encoder that embeds units and aspect prototypes, loaded once per process."""
-    from ml.training.inference import EncoderEngine, EncoderEngineConfig
-
-    return EncoderEngine(source, EncoderEngineConfig(device=device))
-
-
 def encoder_engine():
-    return _encoder_engine(str(settings.ML_ENCODER), str(settings.ML_DEVICE))
+    from ml.serving import encoder_engine as base_encoder
+
+    return base_encoder()
 
 
 @dataclass(frozen=True)

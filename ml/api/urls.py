@@ -9,13 +9,13 @@ app_name = "ml-api"
 
 urlpatterns = [
     path("jobs/", views.JobListView.as_view(), name="job-list"),
-    path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
-    path("jobs/<int:pk>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
+    path("jobs/<id:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<id:pk>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
     path("job-kinds/", views.JobKindListView.as_view(), name="job-kind-list"),
     path("models/", views.ModelVersionListView.as_view(), name="modelversion-list"),
-    path("models/<int:pk>/", views.ModelVersionDetailView.as_view(), name="modelversion-detail"),
+    path("models/<id:pk>/", views.ModelVersionDetailView.as_view(), name="modelversion-detail"),
     path(
-        "models/<int:pk>/promote/",
+        "models/<id:pk>/promote/",
         views.ModelVersionPromoteView.as_view(),
         name="modelversion-promote",
     ),

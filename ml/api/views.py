@@ -11,7 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ml import selectors, services
-from ml.api.permissions import CanMoveAliases, IsStaff
+from ml.api.permissions import (
+    CanCancelJobs,
+    CanMoveAliases,
+    CanSubmitJobs,
+    CanViewJobs,
+    CanViewModels,
+    IsStaff,
+)
 from ml.api.serializers import (
     AliasMoveInputSerializer,
     AliasOutputSerializer,
@@ -29,15 +36,23 @@ from ml.models import ModelAlias
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input; the body lists the errors per field.")
 UNAUTHENTICATED = OpenApiResponse(description="No or invalid credentials.")
-FORBIDDEN = OpenApiResponse(description="Only staff may use the ML API.")
+FORBIDDEN = OpenApiResponse(
+    description="Not staff, or lacking the permission (ml.view_job, "
+    "ml.add_job, ml.change_job or ml.view_modelversion)."
+)
 NOT_FOUND = OpenApiResponse(description="No such job.")
 STAFF_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}]
 
 
 class JobListView(GenericAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewJobs]
     parser_classes = [JSONParser]  # params are a nested object
     serializer_class = JobOutputSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsStaff(), CanSubmitJobs()]
+        return super().get_permissions()
 
     @extend_schema(
         tags=["jobs"],
@@ -85,7 +100,7 @@ class JobListView(GenericAPIView):
 
 
 class JobDetailView(GenericAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewJobs]
     serializer_class = JobDetailOutputSerializer
 
     def get_queryset(self):
@@ -107,7 +122,7 @@ class JobDetailView(GenericAPIView):
 
 
 class JobCancelView(GenericAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanCancelJobs]
     serializer_class = JobDetailOutputSerializer
 
     def get_queryset(self):
@@ -134,7 +149,7 @@ class JobCancelView(GenericAPIView):
 
 
 class JobKindListView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewJobs]
 
     @extend_schema(
         tags=["jobs"],
@@ -159,7 +174,7 @@ TASK_PARAMETER = OpenApiParameter(
 
 
 class ModelVersionListView(GenericAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewModels]
     serializer_class = ModelVersionOutputSerializer
 
     @extend_schema(
@@ -185,7 +200,7 @@ class ModelVersionListView(GenericAPIView):
 
 
 class ModelVersionDetailView(GenericAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewModels]
     serializer_class = ModelVersionOutputSerializer
 
     def get_queryset(self):
@@ -236,7 +251,7 @@ class ModelVersionPromoteView(APIView):
 
 
 class TaskAliasesView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, CanViewModels]
 
     @extend_schema(
         tags=["models"],

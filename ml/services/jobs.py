@@ -2,10 +2,12 @@
 
 import logging
 import traceback as traceback_module
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -38,12 +40,50 @@ def job_submit(*, kind: str, params: dict[str, Any] | None = None, created_by=No
         progress_message="Waiting for a worker",
     )
 
-    def enqueue() -> None:
-        result = spec.task().apply_async(args=[job.pk], queue=spec.queue)
-        Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: _send(job.pk, spec))
     return job
+
+
+def job_run_in_process(*, kind: str, params: dict[str, Any] | None = None, created_by=None) -> Job:
+    """Create a job and run it here and now, through the same task class a worker uses.
+
+    For management commands that do a job's work in process (`manage.py intent_train`).
+    Side effects: inserts a Job row and runs its body (which writes what the kind writes);
+    nothing is sent to the queue. Returns the finished job (succeeded, failed or cancelled);
+    bad parameters raise DRF ValidationError before anything is written.
+    """
+    try:
+        spec = job_kind_get(kind)
+    except KeyError as exc:
+        raise UnknownJobKind(f"Unknown job kind {kind!r}.", field="kind") from exc
+    job = Job.objects.create(
+        kind=kind,
+        queue=spec.queue,
+        params=spec.validate_params(params or {}),
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        progress_message="Running in process",
+    )
+    spec.task().apply(args=[job.pk])
+    job.refresh_from_db()
+    return job
+
+
+UNSENT_MESSAGE = "The job queue could not be reached; the job will be sent when it is back"
+
+
+def _send(job_id: int, spec) -> bool:
+    """Send the job's message; when the broker is down, say so on the job and return False
+    (job_requeue_stale sends unsent jobs again), so a web request never fails or hangs on it."""
+    try:
+        result = spec.task().apply_async(args=[job_id], queue=spec.queue)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the row keeps the job
+        logger.warning("could not send job %s to the queue: %s", job_id, exc)
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            progress_message=UNSENT_MESSAGE
+        )
+        return False
+    Job.objects.filter(pk=job_id).update(celery_task_id=result.id)
+    return True
 
 
 @transaction.atomic
@@ -101,16 +141,99 @@ def job_start(*, job_id: int, task_id: str) -> Job | None:
     if job.cancel_requested:
         _finish(job, Job.Status.CANCELLED, message="Cancelled before it started")
         return None
+    now = timezone.now()
+    if (
+        job.status == Job.Status.RUNNING
+        and job.heartbeat_at is not None
+        and now - job.heartbeat_at < stale_after()
+    ):
+        logger.info("job %s is running on a live worker; ignoring a second delivery", job_id)
+        return None
     job.status = Job.Status.RUNNING
+    job.heartbeat_at = now
     job.attempts = F("attempts") + 1
     job.celery_task_id = task_id
     job.started_at = job.started_at or timezone.now()
     job.progress_message = "Started"
     job.save(
-        update_fields=["status", "attempts", "celery_task_id", "started_at", "progress_message"]
+        update_fields=[
+            "status",
+            "attempts",
+            "celery_task_id",
+            "started_at",
+            "progress_message",
+            "heartbeat_at",
+        ]
     )
     job.refresh_from_db()
     return job
+
+
+# A job is sent right after its transaction commits; one still unsent after this was not.
+UNSENT_GRACE = timedelta(seconds=30)
+
+
+def stale_after() -> timedelta:
+    """How long a running job may go without a heartbeat before its worker counts as lost."""
+    return timedelta(seconds=settings.ML_JOB_HEARTBEAT_S * settings.ML_JOB_STALE_BEATS)
+
+
+def job_heartbeat(*, job_id: int) -> None:
+    """Record that the worker running this job is alive (the heartbeat thread calls this)."""
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def job_requeue_stale(*, max_attempts: int | None = None) -> dict[str, list[int]]:
+    """Find running jobs whose heartbeat stopped (their worker died: killed, out of memory,
+    machine lost) and send each to a worker again, or fail it after `max_attempts` starts.
+
+    A re-sent job starts over (job kinds are idempotent: a training run registers its version
+    only at the end, scores are upserted), and the job row shows the extra attempt. Returns
+    {"requeued": [ids], "failed": [ids], "sent": [ids]}, where "sent" are queued jobs whose
+    message never reached the broker (it was down when they were submitted).
+    """
+    limit = max_attempts or settings.ML_JOB_MAX_ATTEMPTS
+    cutoff = timezone.now() - stale_after()
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": []}
+    stale = Job.objects.filter(status=Job.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    for job_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            if job.status != Job.Status.RUNNING or (job.heartbeat_at or job.started_at) >= cutoff:
+                continue  # it moved on while we looked
+            if job.attempts >= limit:
+                job.error = (
+                    f"The worker running this job stopped responding {job.attempts} times "
+                    "(no heartbeat); giving up."
+                )
+                _finish(job, Job.Status.FAILED, message="Failed: worker lost")
+                outcome["failed"].append(job.pk)
+                continue
+            job.status = Job.Status.QUEUED
+            job.progress_message = (
+                f"Worker lost; sent to a worker again (attempt {job.attempts + 1})"
+            )
+            job.log = (job.log + f"[{timezone.now():%H:%M:%S}] {job.progress_message}\n")[
+                -MAX_LOG_CHARS:
+            ]
+            job.save(update_fields=["status", "progress_message", "log"])
+            job.celery_task_id = ""
+            job.save(update_fields=["celery_task_id"])
+            spec = job_kind_get(job.kind)
+            transaction.on_commit(lambda spec=spec, pk=job.pk: _send(pk, spec))
+            outcome["requeued"].append(job.pk)
+    outcome["sent"] = []
+    unsent = Job.objects.filter(
+        status=Job.Status.QUEUED, celery_task_id="", created_at__lt=timezone.now() - UNSENT_GRACE
+    )
+    for job in unsent.only("pk", "kind"):
+        if _send(job.pk, job_kind_get(job.kind)):
+            outcome["sent"].append(job.pk)
+    if any(outcome.values()):
+        logger.warning("stale jobs: %s", outcome)
+    return outcome
 
 
 def job_report_progress(*, job_id: int, percent: float, message: str = "") -> None:
@@ -119,7 +242,7 @@ def job_report_progress(*, job_id: int, percent: float, message: str = "") -> No
     Raises JobCancelled when staff asked to cancel, so the running task stops here.
     """
     percent_int = max(0, min(100, int(percent)))
-    updates: dict[str, Any] = {"progress": percent_int}
+    updates: dict[str, Any] = {"progress": percent_int, "heartbeat_at": timezone.now()}
     if message:
         stamp = timezone.now().strftime("%H:%M:%S")
         updates["progress_message"] = message[:255]

@@ -3,6 +3,7 @@
 import hashlib
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -32,6 +33,14 @@ class StorefrontClient:
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A storefront calls many times a second with one key: a valid key is remembered this long in
+# the cache, so most requests skip the lookup. Revoking deletes the entry (at once with a
+# shared cache such as Redis; a per-process cache keeps it at most this long elsewhere).
+API_KEY_CACHE_S = 10
+
+
+def api_key_cache_key(key_hash: str) -> str:
+    return f"api-key:{key_hash}"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -42,15 +51,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = header[len(KEYWORD) + 1 :].strip()
         if not raw_key:
             raise exceptions.AuthenticationFailed("Empty API key.")
-        try:
-            api_key = ApiKey.objects.get(key_hash=hash_api_key(raw_key), is_active=True)
-        except ApiKey.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.") from exc
+        key_hash = hash_api_key(raw_key)
+        api_key = cache.get(api_key_cache_key(key_hash))
+        if api_key is None:
+            try:
+                api_key = ApiKey.objects.get(key_hash=key_hash, is_active=True)
+            except ApiKey.DoesNotExist as exc:
+                raise exceptions.AuthenticationFailed("Invalid or revoked API key.") from exc
+            cache.set(api_key_cache_key(key_hash), api_key, API_KEY_CACHE_S)
         now = timezone.now()
         # At most one write a minute per key: a storefront calls many times a second, and a
         # write on every request would serialise them on the database.
         if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+            cache.set(api_key_cache_key(key_hash), api_key, API_KEY_CACHE_S)
         return StorefrontClient(api_key), api_key
 
     def authenticate_header(self, request) -> str:

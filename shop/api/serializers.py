@@ -73,11 +73,12 @@ class ProductListQuerySerializer(serializers.Serializer):
         required=False,
         help_text="Only products of this category or any category below it.",
     )
+    # An empty bound (`price_min=`, as a storefront form sends it) means no bound.
     price_min = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     price_max = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     in_stock = serializers.BooleanField(
         required=False,

@@ -9,15 +9,15 @@ app_name = "shop-api"
 urlpatterns = [
     path("auth/token/", views.CustomerTokenView.as_view(), name="customer-token"),
     path("categories/", views.CategoryListView.as_view(), name="category-list"),
-    path("categories/<int:pk>/", views.CategoryDetailView.as_view(), name="category-detail"),
+    path("categories/<id:pk>/", views.CategoryDetailView.as_view(), name="category-detail"),
     path("products/", views.ProductListView.as_view(), name="product-list"),
-    path("products/<int:pk>/", views.ProductDetailView.as_view(), name="product-detail"),
+    path("products/<id:pk>/", views.ProductDetailView.as_view(), name="product-detail"),
     path(
-        "products/<int:product_id>/reviews/",
+        "products/<id:product_id>/reviews/",
         views.ProductReviewListView.as_view(),
         name="product-review-list",
     ),
     path("orders/", views.OrderListView.as_view(), name="order-list"),
-    path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<id:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("events/", views.EventIngestView.as_view(), name="event-ingest"),
 ]

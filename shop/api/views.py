@@ -14,10 +14,11 @@ from shop import selectors, services
 from shop.api.permissions import (
     CanReadCatalogue,
     CanReadReviews,
+    CanViewAllOrders,
+    CanViewOrders,
     HasEventsWriteScope,
     IsCustomer,
     IsStaff,
-    IsStaffOrCustomer,
 )
 from shop.api.serializers import (
     CategoryOutputSerializer,
@@ -247,21 +248,22 @@ class ProductReviewListView(GenericAPIView):
 
 
 def _order_scope(request, view) -> dict:
-    """Staff see every order; a customer sees only their own."""
-    if _is_staff(request, view):
+    """Staff who may view orders see every order; a customer sees only their own."""
+    if CanViewAllOrders().has_permission(request, view):
         return {"all_customers": True}
     return {"customer": selectors.customer_for_user(user=request.user)}
 
 
 class OrderListView(GenericAPIView):
-    permission_classes = [IsStaffOrCustomer]
+    permission_classes = [CanViewOrders]
     serializer_class = OrderOutputSerializer
 
     @extend_schema(
         tags=["orders"],
         summary="List orders",
         auth=CUSTOMER_OR_STAFF_AUTH,
-        description="A customer sees their own orders, staff see everyone's; newest first.",
+        description="A customer sees their own orders, staff with the shop.view_order "
+        "permission see everyone's; newest first.",
         responses={200: OrderOutputSerializer(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
     )
     def get(self, request):
@@ -270,7 +272,7 @@ class OrderListView(GenericAPIView):
 
 
 class OrderDetailView(GenericAPIView):
-    permission_classes = [IsStaffOrCustomer]
+    permission_classes = [CanViewOrders]
     serializer_class = OrderDetailOutputSerializer
 
     def get_queryset(self):

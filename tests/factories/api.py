@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -102,6 +103,16 @@ class JobFactory(factory.django.DjangoModelFactory):
 
     kind = "rating_aggregates"
     status = Job.Status.QUEUED
+
+
+def grant(user, *permissions: str):
+    """Give `user` the permissions named `app_label.codename`; returns the user."""
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
 
 
 def api_key_client(*scopes: str) -> APIClient:

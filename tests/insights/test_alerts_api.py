@@ -13,6 +13,7 @@ from tests.factories.api import (
     StaffFactory,
     UserFactory,
     api_key_client,
+    grant,
     session_client,
     token_client,
 )
@@ -60,7 +61,9 @@ def resolver():
 
 @pytest.fixture
 def staff_client():
-    return session_client(StaffFactory())
+    return session_client(
+        grant(StaffFactory(), "insights.view_sentimentalert", "insights.view_aspect")
+    )
 
 
 @pytest.fixture(params=["plain_user", "customer", "storefront_key"])
@@ -133,7 +136,8 @@ def test_listing_alerts_runs_a_fixed_number_of_queries(staff_client, django_asse
     staff_client.get(ALERTS)  # warm the session and content types
 
     # session, user, count, page (alerts with products, aspects and resolvers)
-    with django_assert_num_queries(4):
+    # + 2: the user's and their groups' permissions, checked by the view.
+    with django_assert_num_queries(6):
         response = staff_client.get(ALERTS)
 
     assert response.json()["count"] == 5
@@ -235,7 +239,8 @@ def test_staff_list_aspects_with_their_opinion_counts(staff_client, django_asser
         )
     staff_client.get(ASPECTS)
 
-    with django_assert_num_queries(3):  # session, user, aspects with counts
+    # session, user, the user's and groups' permissions, aspects with counts
+    with django_assert_num_queries(5):
         response = staff_client.get(ASPECTS)
 
     assert response.status_code == 200

@@ -45,3 +45,35 @@ def slow(ctx: JobContext) -> None:
         CALLS["test_slow", ctx.job_id] += 1
         ctx.progress(step / 6, f"step {step}")
         time.sleep(0.05)
+
+
+@job_task(kind="test_time_limit", label="Test: run past the time limit", soft_time_limit=7)
+def past_time_limit(ctx: JobContext) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    CALLS["test_time_limit", ctx.job_id] += 1
+    raise SoftTimeLimitExceeded()  # what Celery raises in the body when the limit passes
+
+
+@job_task(kind="test_quiet", label="Test: work without reporting progress")
+def quiet(ctx: JobContext) -> JobOutcome:
+    CALLS["test_quiet", ctx.job_id] += 1
+    time.sleep(float(ctx.params.get("seconds", 0.5)))
+    return JobOutcome()
+
+
+@job_task(kind="test_killable", label="Test: slow work with one side effect at the end")
+def killable(ctx: JobContext) -> JobOutcome:
+    """Runs `steps` x 0.2 s, then creates one category: a run that completes leaves exactly one
+    category `job-<id>-<random>`, so a killed and re-run job shows whether work finished twice."""
+    import uuid
+
+    from shop.models import Category
+
+    steps = int(ctx.params.get("steps", 25))
+    for step in range(steps):
+        ctx.progress(100 * step / steps, f"step {step}")
+        time.sleep(0.2)
+    marker = f"job-{ctx.job_id}-{uuid.uuid4().hex[:8]}"
+    Category.objects.create(name=marker, slug=marker)
+    return JobOutcome(result={"marker": marker})

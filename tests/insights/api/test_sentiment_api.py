@@ -16,6 +16,7 @@ from tests.factories.api import (
     ProductFactory,
     StaffFactory,
     api_key_client,
+    grant,
     session_client,
     token_client,
 )
@@ -35,7 +36,7 @@ def champion() -> ModelVersion:
 
 @pytest.fixture
 def staff_client() -> APIClient:
-    return session_client(StaffFactory())
+    return session_client(grant(StaffFactory(), "insights.view_reviewsentiment", "ml.add_job"))
 
 
 def scored(product, labels: list[str], version: ModelVersion, *, on: datetime | None = None):
@@ -189,7 +190,8 @@ def test_sentiment_trend_runs_a_fixed_number_of_queries(
     staff_client.get("/api/v1/insights/sentiment/")  # the session is loaded once per request
 
     # session, user, champion alias, the grouped counts
-    with django_assert_num_queries(4):
+    # + 2: the user's and their groups' permissions, checked by the view.
+    with django_assert_num_queries(6):
         response = staff_client.get("/api/v1/insights/sentiment/")
     assert len(response.json()["results"]) == 3
 

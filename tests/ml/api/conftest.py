@@ -9,6 +9,7 @@ from tests.factories.api import (
     StaffFactory,
     UserFactory,
     api_key_client,
+    grant,
     session_client,
     token_client,
 )
@@ -30,7 +31,10 @@ def _fast_password_hashing(settings) -> None:
 
 @pytest.fixture
 def staff_user(db):
-    return StaffFactory()
+    """Staff who may view, submit and cancel jobs and view model versions (not move aliases)."""
+    return grant(
+        StaffFactory(), "ml.view_job", "ml.add_job", "ml.change_job", "ml.view_modelversion"
+    )
 
 
 @pytest.fixture

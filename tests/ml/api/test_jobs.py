@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from ml.models import Job
-from tests.factories.api import JobFactory, StaffFactory, token_client
+from tests.factories.api import JobFactory, StaffFactory, grant, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,8 @@ def test_list_runs_a_fixed_number_of_queries(
         JobFactory(created_by=staff_user)
 
     # The session, its user, the count and the page (creator joined in).
-    with django_assert_num_queries(4):
+    # + 2: the user's and their groups' permissions, checked by the view.
+    with django_assert_num_queries(6):
         response = staff_client.get(URL)
 
     assert len(response.json()["results"]) == rows
@@ -239,7 +240,7 @@ def test_staff_list_the_kinds_they_can_submit(staff_client):
 
 
 def test_staff_token_lists_jobs():
-    response = token_client(StaffFactory()).get(URL)
+    response = token_client(grant(StaffFactory(), "ml.view_job")).get(URL)
 
     assert response.status_code == 200
 

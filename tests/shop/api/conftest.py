@@ -8,6 +8,7 @@ from tests.factories.api import (
     StaffFactory,
     UserFactory,
     api_key_client,
+    grant,
     session_client,
     token_client,
 )
@@ -41,7 +42,8 @@ def events_client(db) -> APIClient:
 
 @pytest.fixture
 def staff_user(db):
-    return StaffFactory()
+    """Staff who may view every customer's orders."""
+    return grant(StaffFactory(), "shop.view_order")
 
 
 @pytest.fixture

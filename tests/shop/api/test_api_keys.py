@@ -137,6 +137,7 @@ def test_unknown_key_is_unauthenticated():
 def test_last_used_is_written_at_most_once_a_minute():
     from datetime import timedelta
 
+    from django.core.cache import cache
     from django.utils import timezone
 
     api_key, raw_key = api_key_issue(name="s", scopes=["catalogue:read"], created_by=None)
@@ -149,7 +150,17 @@ def test_last_used_is_written_at_most_once_a_minute():
     api_key.refresh_from_db()
     assert api_key.last_used_at == first  # the second request within a minute wrote nothing
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=first - timedelta(minutes=2))
+    cache.clear()  # the authenticated key is remembered for seconds; let it expire
     client.get(PRODUCTS_URL)
     api_key.refresh_from_db()
     assert api_key.last_used_at > first - timedelta(seconds=1)
     assert api_key.last_used_at <= timezone.now()
+
+
+def test_a_revoked_key_fails_at_once_although_valid_keys_are_remembered():
+    api_key, raw_key = api_key_issue(name="s", scopes=["catalogue:read"], created_by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    assert client.get(PRODUCTS_URL).status_code == 200
+    api_key_revoke(api_key=api_key)
+    assert client.get(PRODUCTS_URL).status_code == 401

@@ -1,0 +1,120 @@
+"""Every endpoint is throttled per caller; token issue and event ingest have tighter scoped
+budgets. Rates come from settings (environment variables in production); a test overrides
+them, and the cache that holds the counts starts empty in each test."""
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from shop.models import ApiKey
+from tests.factories.api import (
+    PASSWORD,
+    CustomerFactory,
+    ProductFactory,
+    StaffFactory,
+    api_key_client,
+    token_client,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_throttle_history(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture
+def rates(settings):
+    """Set some throttle rates for this test: `rates(anon="1/minute")`."""
+
+    def _set(**overrides: str) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **overrides,
+            },
+        }
+
+    return _set
+
+
+def test_token_requests_beyond_the_rate_get_429_with_retry_after(rates):
+    rates(auth_token="2/minute")
+    customer = CustomerFactory()
+    client = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+    body = {"username": customer.user.username, "password": PASSWORD}
+
+    statuses = [client.post("/api/v1/auth/token/", body).status_code for _ in range(3)]
+    refused = client.post("/api/v1/auth/token/", body)
+
+    assert statuses == [200, 200, 429]
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_event_batches_beyond_the_rate_get_429_with_retry_after(rates):
+    rates(events="1/minute")
+    product = ProductFactory()
+    client = api_key_client(ApiKey.Scope.EVENTS_WRITE)
+    event = {"kind": "view", "occurred_at": timezone.now().isoformat(), "session_id": "s-1"}
+    body = {"events": [{**event, "product_id": product.pk}]}
+
+    first = client.post("/api/v1/events/", body, format="json")
+    second = client.post("/api/v1/events/", body, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 429)
+    assert "Retry-After" in second
+
+
+def test_each_storefront_key_has_its_own_budget(rates):
+    rates(storefront="1/minute")
+    first_key = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+    first_key.get("/api/v1/products/")
+
+    again = first_key.get("/api/v1/products/")
+    other_key = api_key_client(ApiKey.Scope.CATALOGUE_READ).get("/api/v1/products/")
+
+    assert (again.status_code, other_key.status_code) == (429, 200)
+
+
+def test_each_user_has_their_own_budget(rates):
+    rates(user="1/minute")
+    staff = token_client(StaffFactory())
+    staff.get("/api/v1/products/")
+
+    again = staff.get("/api/v1/products/")
+    another = token_client(StaffFactory()).get("/api/v1/products/")
+
+    assert (again.status_code, another.status_code) == (429, 200)
+
+
+def test_anonymous_callers_are_throttled_by_address(rates, client):
+    rates(anon="1/minute")
+
+    first = client.get("/api/schema/")
+    second = client.get("/api/schema/")
+
+    assert (first.status_code, second.status_code) == (200, 429)
+
+
+def test_no_rate_means_no_limit(rates):
+    rates(storefront=None)
+    client = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+
+    statuses = {client.get("/api/v1/categories/").status_code for _ in range(5)}
+
+    assert statuses == {200}
+
+
+def test_default_rates_come_from_the_environment(monkeypatch):
+    from tests.security.settings_loader import load_settings
+
+    monkeypatch.setenv("API_STOREFRONT_THROTTLE", "7/second")
+    monkeypatch.setenv("API_ANON_THROTTLE", "3/hour")
+
+    rates = load_settings()["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"]
+
+    assert (rates["storefront"], rates["anon"]) == ("7/second", "3/hour")
