@@ -28,7 +28,9 @@ migrate: $(INSTALLED)
 run: migrate
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py seed_demo --seed $(SEED)
+	$(PY) manage.py customer_scores --backfill-weeks 12
 	$(PY) manage.py sentiment_bootstrap
+	$(PY) manage.py recommendations_bootstrap
 	PORT=$(PORT) $(PY) -m config.launcher
 
 test: $(INSTALLED)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from insights.customer_engine.rfm import SEGMENT_RULES
+
 
 class Sentiment(models.TextChoices):
     NEGATIVE = "negative", "Negative"
@@ -165,3 +167,146 @@ class ProductReviewSummary(models.Model):
 
     def __str__(self) -> str:
         return f"summary of product {self.product_id}"
+
+
+# --- customer segments and value ----------------------------------------------------------
+
+
+SEGMENT_CHOICES = [(rule.key, rule.name) for rule in SEGMENT_RULES]
+
+
+class CustomerValueRun(models.Model):
+    """One recompute of the customer scores: its as-of date, the fitted BG/NBD and Gamma-Gamma
+    models with their fit diagnostics, and the job that ran it (none when run by a command).
+
+    The model parameters are null when a model could not be fitted (no customer with a repeat
+    purchase); `notes` says why.
+    """
+
+    as_of = models.DateField(help_text="Orders placed up to the end of this day were used.")
+    job = models.ForeignKey(
+        "ml.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    period = models.CharField(max_length=8, help_text="Time unit of the BG/NBD parameters.")
+    horizon_months = models.PositiveSmallIntegerField(
+        help_text="Horizon of expected purchases and lifetime value."
+    )
+    monthly_discount_rate = models.FloatField()
+    customers = models.PositiveIntegerField(help_text="Customers scored.")
+    orders = models.PositiveIntegerField(help_text="Orders read (cancelled and returned left out).")
+    bg_nbd_params = models.JSONField(null=True, blank=True, help_text="{r, alpha, a, b}")
+    bg_nbd_converged = models.BooleanField(null=True, blank=True)
+    bg_nbd_log_likelihood = models.FloatField(null=True, blank=True)
+    bg_nbd_customers = models.PositiveIntegerField(null=True, blank=True)
+    gamma_gamma_params = models.JSONField(null=True, blank=True, help_text="{p, q, gamma}")
+    gamma_gamma_converged = models.BooleanField(null=True, blank=True)
+    gamma_gamma_log_likelihood = models.FloatField(null=True, blank=True)
+    gamma_gamma_customers = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at"], name="customervaluerun_created")]
+
+    def __str__(self) -> str:
+        return f"customer scores as of {self.as_of} (run {self.pk})"
+
+
+class CustomerScore(models.Model):
+    """A customer's current RFM scores, segment, churn risk and expected value.
+
+    One row per customer with at least one spent order (cancelled and returned orders do not
+    count) who allows profiling; each recompute replaces every row and deletes the rows of
+    customers it no longer scores. The value fields are null when the run could not fit the
+    model they come from (see the run's notes).
+    """
+
+    customer = models.OneToOneField(
+        "shop.Customer", on_delete=models.CASCADE, related_name="value_score"
+    )
+    run = models.ForeignKey(CustomerValueRun, on_delete=models.PROTECT, related_name="scores")
+    recency_days = models.PositiveIntegerField(help_text="Days since the last order.")
+    frequency = models.PositiveIntegerField(help_text="Orders.")
+    monetary = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Total value of the orders."
+    )
+    r_score = models.PositiveSmallIntegerField()
+    f_score = models.PositiveSmallIntegerField()
+    m_score = models.PositiveSmallIntegerField()
+    segment = models.CharField(max_length=32, blank=True, choices=SEGMENT_CHOICES)
+    probability_alive = models.FloatField(null=True, blank=True)
+    churn_risk = models.FloatField(null=True, blank=True, help_text="1 - P(alive).")
+    expected_purchases = models.FloatField(
+        null=True, blank=True, help_text="Expected purchase days over the run's horizon."
+    )
+    expected_spend = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Expected value of one purchase (Gamma-Gamma).",
+    )
+    clv = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Discounted expected spend over the run's horizon.",
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(r_score__range=(1, 5), f_score__range=(1, 5), m_score__range=(1, 5)),
+                name="customerscore_rfm_scores_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(churn_risk__isnull=True) | Q(churn_risk__range=(0, 1)),
+                name="customerscore_churn_risk_0_to_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["segment", "-clv"], name="customerscore_segment_clv"),
+            models.Index(fields=["-clv"], name="customerscore_clv"),
+            models.Index(fields=["-churn_risk"], name="customerscore_churn_risk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id}: {self.segment or 'no segment'}"
+
+    @property
+    def rfm_cell(self) -> str:
+        return f"{self.r_score}{self.f_score}{self.m_score}"
+
+
+class CustomerSegmentSnapshot(models.Model):
+    """How many customers each segment held on one day, for the segments-over-time chart.
+
+    Written by every recompute for its as-of date (a second run on the same day replaces the
+    day's rows), one row per segment, zero counts included.
+    """
+
+    date = models.DateField()
+    segment = models.CharField(max_length=32, blank=True, choices=SEGMENT_CHOICES)
+    customers = models.PositiveIntegerField()
+    mean_clv = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    run = models.ForeignKey(
+        CustomerValueRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="snapshots",
+    )
+
+    class Meta:
+        ordering = ["-date", "segment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "segment"], name="customersegmentsnapshot_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} on {self.date}: {self.customers}"

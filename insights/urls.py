@@ -15,4 +15,20 @@ urlpatterns = [
         admin.site.admin_view(views.product_panel),
         name="product-panel",
     ),
+    path("segments/", admin.site.admin_view(views.segments), name="segments"),
+    path(
+        "segments/recompute/",
+        admin.site.admin_view(views.segments_recompute),
+        name="segments-recompute",
+    ),
+    path(
+        "customer/<int:customer_id>/panel/",
+        admin.site.admin_view(views.customer_panel),
+        name="customer-panel",
+    ),
 ]
+
+# The staff home and its chart endpoints (insights.home).
+from insights.home.urls import urlpatterns as home_urlpatterns  # noqa: E402
+
+urlpatterns += home_urlpatterns

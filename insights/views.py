@@ -1,9 +1,12 @@
-"""Admin pages of insights: the sentiment dashboard and the product panel.
+"""Admin pages of insights: the sentiment dashboard and the product panel; the customer
+segments page (with its recompute button) and the customer panel.
 
 They are routed under /admin/insights/ by `insights.urls` and wrapped in
-`admin.site.admin_view`, so only active staff reach them; each also needs the permission to
-view reviews, whose content they summarise. Charts are inline SVG computed server-side
-(`insights.aspect_engine.charts`); no JavaScript chart library is loaded.
+`admin.site.admin_view`, so only active staff reach them. The sentiment pages also need the
+permission to view reviews, whose content they summarise; the customer pages the permission
+to view customer scores (and starting a recompute the permission to add jobs). Charts are
+inline SVG or plain HTML computed server-side (`insights.aspect_engine.charts`); no
+JavaScript chart library is loaded.
 """
 
 from __future__ import annotations
@@ -11,18 +14,23 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from insights.aspect_engine.alerts import AlertRule
 from insights.aspect_engine.charts import diverging_bars, weekly_stacked_bars, weeks_fill
-from insights.models import SentimentAlert
+from insights.models import CustomerScore, SentimentAlert
 from insights.selectors import aspects as selectors
+from insights.selectors import customers as customer_selectors
+from insights.services import customers as customer_services
 from insights.services.aspects import alert_windows
 from shop import selectors as shop_selectors
 
@@ -32,6 +40,9 @@ DEFAULT_PERIOD = 26
 PANEL_WEEKS = 26
 TRENDING_LIMIT = 10
 OPEN_ALERTS_SHOWN = 10
+CUSTOMER_SCORES_PERMISSION = "insights.view_customerscore"
+SUBMIT_JOB_PERMISSION = "ml.add_job"
+SEGMENT_HISTORY_DAYS = 90
 
 
 class DashboardFilterForm(forms.Form):
@@ -174,5 +185,79 @@ def product_panel(request: HttpRequest, product_id: int) -> HttpResponse:
         "panel_weeks": PANEL_WEEKS,
     }
     response = TemplateResponse(request, "insights/aspects/product_panel.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- customer segments and value ------------------------------------------------------------
+
+
+def _require_customer_scores_view(request: HttpRequest) -> None:
+    if not request.user.has_perm(CUSTOMER_SCORES_PERMISSION):
+        raise PermissionDenied
+
+
+def segments(request: HttpRequest) -> HttpResponse:
+    """Each RFM segment with its rule, size, share, mean lifetime value and churn risk; the
+    latest run's fitted models; segment sizes over the last SEGMENT_HISTORY_DAYS days; and
+    the button that starts a recompute."""
+    _require_customer_scores_view(request)
+    summary = customer_selectors.segment_summary()
+    changelist = reverse("admin:insights_customerscore_changelist")
+    for row in summary["segments"]:
+        row["list_url"] = f"{changelist}?segment__exact={row['key']}"
+    since = timezone.localdate() - timedelta(days=SEGMENT_HISTORY_DAYS)
+    history = customer_selectors.segment_history(since=since)
+    can_submit = request.user.has_perm(SUBMIT_JOB_PERMISSION)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Customer segments",
+        "subtitle": None,
+        "summary": summary,
+        "run": customer_selectors.customer_value_run_latest(),
+        "history": list(reversed(history)),
+        "history_days": SEGMENT_HISTORY_DAYS,
+        "can_submit_jobs": can_submit,
+        "queued_job": customer_selectors.customer_scores_job_queued() if can_submit else None,
+        "scores_url": changelist,
+        "currency": settings.STORE_CURRENCY,
+    }
+    return TemplateResponse(request, "insights/customers/segments.html", context)
+
+
+@require_POST
+def segments_recompute(request: HttpRequest) -> HttpResponse:
+    """Start (or find the queued) `customer_scores` job and go back to the segments page."""
+    _require_customer_scores_view(request)
+    if not request.user.has_perm(SUBMIT_JOB_PERMISSION):
+        raise PermissionDenied
+    job = customer_services.customer_scores_submit(user=request.user)
+    messages.success(
+        request,
+        format_html(
+            'Recomputing customer segments and value: <a href="{}">job #{}</a>.',
+            reverse("admin:ml_job_change", args=[job.pk]),
+            job.pk,
+        ),
+    )
+    return HttpResponseRedirect(reverse("insights:segments"))
+
+
+def customer_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A fragment for the customer page (loaded with htmx): segment and its rule, RFM scores,
+    P(alive) and churn risk, expected purchases and value."""
+    _require_customer_scores_view(request)
+    if not shop_selectors.customer_exists(customer_id=customer_id):
+        raise Http404(f"No customer {customer_id}.")
+    try:
+        score = customer_selectors.customer_score_get(customer_id=customer_id)
+    except CustomerScore.DoesNotExist:
+        score = None
+    context = {
+        "score": score,
+        "segment": customer_selectors.segment_rule_of(key=score.segment) if score else None,
+        "currency": settings.STORE_CURRENCY,
+    }
+    response = TemplateResponse(request, "insights/customers/customer_panel.html", context)
     response["Cache-Control"] = "no-store"
     return response

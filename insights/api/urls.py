@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("insights.api.sentiment_urls")),
     path("", include("insights.api.aspect_urls")),
+    path("", include("insights.api.customer_urls")),
 ]
