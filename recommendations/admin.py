@@ -1,0 +1,128 @@
+"""Admin of recommendations: the inspector (a customer's history and every list with reasons
+and scores, the champion's offline metrics against the baselines), precomputed lists and the
+storefront's list feedback with its online report."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from ml.selectors import alias_get
+from recommendations import selectors, serving
+from recommendations.api.views import render_list
+from recommendations.models import ListEvent, PersonalList
+from shop import selectors as shop_selectors
+
+INSPECT_PERMISSION = "recommendations.view_personallist"
+METRIC_COLUMNS = ("hr@10", "ndcg@10", "hr@20", "ndcg@20", "mrr", "coverage@20", "train_s")
+
+
+def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
+    """What the inspector shows for one shopper (or only the model when none is picked)."""
+    champion = alias_get(task=selectors.RECS_TASK)
+    context: dict = {"champion": champion, "customer_id": customer_id, "session_id": session_id}
+    if champion is not None:
+        models = (champion.version.metrics or {}).get("models", {})
+        context["evaluation"] = [
+            {"name": name, "values": [models[name].get(column) for column in METRIC_COLUMNS]}
+            for name in models
+        ]
+        context["evaluation_users"] = (champion.version.metrics or {}).get("users")
+    context["metric_columns"] = METRIC_COLUMNS
+    if customer_id is None and not session_id:
+        context["lists"] = [render_list(serving.trending(10))]
+        return context
+    history_ids: list[int] = []
+    lists = [render_list(serving.for_you(10, customer_id=customer_id, session_id=session_id))]
+    try:
+        served = serving.champion_bundle()
+        history = selectors.shopper_history(
+            catalogue=served.model.catalogue, customer_id=customer_id, session_id=session_id
+        )
+        history_ids = [served.model.catalogue.product_id(i) for i in history]
+    except Exception:  # no champion: the lists above already say so
+        history = []
+    if history_ids:
+        lists.append(render_list(serving.similar(history_ids[-1], 10)))
+        lists.append(render_list(serving.bought_together(history_ids[-1], 10)))
+    lists.append(render_list(serving.trending(10)))
+    products = shop_selectors.products_by_ids(product_ids=history_ids)
+    context["history"] = [products[pk] for pk in reversed(history_ids) if pk in products]
+    context["lists"] = lists
+    return context
+
+
+@admin.register(PersonalList)
+class PersonalListAdmin(admin.ModelAdmin):
+    change_list_template = "recommendations/personallist_change_list.html"
+    list_display = ["customer", "model_version", "item_count", "computed_at"]
+    list_select_related = ["customer", "model_version"]
+    list_filter = [("model_version", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=customer__external_id", "customer__email"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="items")
+    def item_count(self, obj: PersonalList) -> int:
+        return len(obj.items)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "inspector/",
+                self.admin_site.admin_view(self.inspector_view),
+                name="recommendations_inspector",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def inspector_view(self, request):
+        if not request.user.has_perm(INSPECT_PERMISSION):
+            raise PermissionDenied
+        raw = (request.GET.get("customer") or "").strip()
+        customer_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+        error = ""
+        if raw and (
+            customer_id is None or not shop_selectors.customer_exists(customer_id=customer_id)
+        ):
+            error = f"No customer with id {raw!r}."
+            customer_id = None
+        session_id = (request.GET.get("session") or "").strip()[:64]
+        context = {
+            **self.admin_site.each_context(request),
+            **inspector_context(customer_id, session_id),
+            "title": "Recommendation inspector",
+            "error": error,
+            "train_url": reverse("admin:ml_job_add") + "?kind=recommendations_train",
+            "registry_url": reverse("admin:ml_modelversion_task", args=[selectors.RECS_TASK]),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "recommendations/inspector.html", context)
+
+
+@admin.register(ListEvent)
+class ListEventAdmin(admin.ModelAdmin):
+    change_list_template = "recommendations/listevent_change_list.html"
+    list_display = ["occurred_at", "kind", "list_type", "position", "product", "customer",
+                    "session_id", "model_version"]  # fmt: skip
+    list_select_related = ["product", "customer", "model_version"]
+    list_filter = ["kind", "list_type", ("model_version", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ["product", "customer"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"report": selectors.list_report(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)

@@ -1,0 +1,202 @@
+"""The storefront's recommendation lists, list feedback, and the online report (staff)."""
+
+from django.core.cache import cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recommendations import selectors, services, serving
+from recommendations.api.permissions import CanReadRecommendations, CanReportListEvents
+from recommendations.api.serializers import (
+    ForYouQuerySerializer,
+    ListEventBatchSerializer,
+    ListQuerySerializer,
+    ListReportRowSerializer,
+    RecommendationListSerializer,
+    TrendingQuerySerializer,
+)
+from shop import selectors as shop_selectors
+from shop.api.permissions import IsStaff
+
+BAD_REQUEST = OpenApiResponse(description="Invalid input; the body lists the errors per field.")
+UNAUTHENTICATED = OpenApiResponse(description="No or invalid credentials.")
+FORBIDDEN = OpenApiResponse(description="The caller lacks the role or API-key scope.")
+READ_AUTH = [{"ApiKeyAuth": []}, {"tokenAuth": []}, {"cookieAuth": []}]
+LIST_RESPONSES = {
+    200: RecommendationListSerializer,
+    400: BAD_REQUEST,
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+}
+# Item lists change only when the champion or the stock changes; a minute keeps them fresh.
+CACHE_SECONDS = 60
+
+
+def render_list(found: serving.RecommendationList) -> dict:
+    return serving.render(found)
+
+
+def _cached(key: str, build) -> dict:
+    """The rendered list, cached a short while. Item lists are memoised per champion in the
+    process (recommendations.serving), so this only saves the rendering; it is keyed by the
+    served champion so that a promotion shows within the model cache's check interval."""
+    served = serving.champion_version_id()
+    full_key = f"recs:{served}:{key}"
+    payload = cache.get(full_key)
+    if payload is None:
+        payload = render_list(build())
+        cache.set(full_key, payload, CACHE_SECONDS)
+    return payload
+
+
+PRODUCT_PARAMETER = OpenApiParameter(
+    "product_id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="The product (an unknown one gets a fallback list, not an error).",
+)
+ITEM_LIST_RESPONSES = {
+    **LIST_RESPONSES,
+    404: OpenApiResponse(description="The path's product id is not a number."),
+}
+
+
+class ForYouView(APIView):
+    permission_classes = [CanReadRecommendations]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Personal recommendations",
+        auth=READ_AUTH,
+        description="A customer's list (precomputed by the champion, or computed now when the "
+        "session has new events), or an anonymous session's list from its recent events, each "
+        "item with its reason. Unknown customers and sessions without history get trending "
+        "products (see `fallback`).",
+        parameters=[ForYouQuerySerializer],
+        responses=LIST_RESPONSES,
+    )
+    def get(self, request):
+        query = ForYouQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        customer_id = params.get("customer")
+        if not IsStaff().has_permission(request, self):
+            own = shop_selectors.customer_for_user(user=request.user)
+            if own is not None:  # a customer token: always their own list
+                customer_id = own.pk
+        # An unknown customer has no list and no history, so the trending fallback serves.
+        found = serving.for_you(
+            params["limit"], customer_id=customer_id, session_id=params.get("session", "")
+        )
+        # The payload is built in the documented shape (RecommendationListSerializer, which the
+        # schema and the tests use); serialising it again per request would double the cost.
+        return Response(render_list(found))
+
+
+class SimilarView(APIView):
+    permission_classes = [CanReadRecommendations]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Products similar to a product",
+        auth=READ_AUTH,
+        description="Viewed by the same shoppers, or similar in text (which also serves new "
+        "products). An unknown product gets trending products (see `fallback`).",
+        parameters=[PRODUCT_PARAMETER, ListQuerySerializer],
+        responses=ITEM_LIST_RESPONSES,
+    )
+    def get(self, request, product_id: int):
+        query = ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        payload = _cached(
+            f"similar:{product_id}:{limit}", lambda: serving.similar(product_id, limit)
+        )
+        return Response(payload)
+
+
+class BoughtTogetherView(APIView):
+    permission_classes = [CanReadRecommendations]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Products often bought with a product",
+        auth=READ_AUTH,
+        description="From the store's orders; similar products fill a short list. An unknown "
+        "product gets trending products (see `fallback`).",
+        parameters=[PRODUCT_PARAMETER, ListQuerySerializer],
+        responses=ITEM_LIST_RESPONSES,
+    )
+    def get(self, request, product_id: int):
+        query = ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        payload = _cached(
+            f"together:{product_id}:{limit}", lambda: serving.bought_together(product_id, limit)
+        )
+        return Response(payload)
+
+
+class TrendingView(APIView):
+    permission_classes = [CanReadRecommendations]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Trending products",
+        auth=READ_AUTH,
+        description="Products with the most recent activity (older events fade), optionally "
+        "in one category and its subcategories.",
+        parameters=[TrendingQuerySerializer],
+        responses=LIST_RESPONSES,
+    )
+    def get(self, request):
+        query = TrendingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit, category = query.validated_data["limit"], query.validated_data.get("category")
+        payload = _cached(
+            f"trending:{category}:{limit}",
+            lambda: serving.trending(limit, category_id=category),
+        )
+        return Response(payload)
+
+
+class ListEventsView(APIView):
+    permission_classes = [CanReportListEvents]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Report impressions and clicks of recommendation lists",
+        auth=[{"ApiKeyAuth": []}],
+        description="Up to 1,000 events; all are saved or, on any error, none (the errors are "
+        "listed by row). Conversions are computed from orders, never reported.",
+        request=ListEventBatchSerializer,
+        responses={
+            201: OpenApiResponse(description="Saved; the body says how many."),
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+        },
+    )
+    def post(self, request):
+        batch = ListEventBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        saved = services.list_event_create_batch(events=batch.validated_data["events"])
+        return Response({"saved": saved}, status=status.HTTP_201_CREATED)
+
+
+class ListReportView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Online metrics of the lists",
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],
+        description="Per list type and model version: impressions, clicks, click-through "
+        "rate and conversions (an order of the clicked product by the same customer within "
+        "7 days). Staff only.",
+        responses={200: ListReportRowSerializer(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    )
+    def get(self, request):
+        return Response(ListReportRowSerializer(selectors.list_report(), many=True).data)

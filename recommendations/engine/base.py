@@ -1,0 +1,210 @@
+"""The one contract every recommender implements, a registry by name, and save/load.
+
+    model = create("cooccurrence", window=3)       # a frozen dataclass config, by keyword
+    model.fit(train_data, validation=valid_set)     # InteractionData; validation is optional
+    model.score(history)                            # float32 scores over all items
+    model.recommend(history, k=10, exclude={42})    # top-k Recommendation(item, score, ...)
+    model.save(directory); load(directory)          # JSON + safetensors, never pickle
+
+A history is the user's item indices in time order (most recent last), so anonymous shoppers
+(a session's recent events) and known customers are served the same way. `recommend` leaves out
+the history's own items and any `exclude` items, and attaches to each item a reason code
+(`viewed`, `bought_with`, `trending`, `similar`, ...) and, where the recommender can tell, the
+anchor item of the history that caused it ("because you viewed X").
+
+The saved directory holds `recommender.json` (name, config, catalogue size, format version)
+and `arrays.safetensors` (the fitted state), so a Django job can store it as a model version.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from recommendations.engine.data import EvalSet, InteractionData
+
+FORMAT_VERSION = 1
+META_FILE = "recommender.json"
+ARRAYS_FILE = "arrays.safetensors"
+
+
+class NotFitted(RuntimeError):
+    """score/recommend/save was called before fit (or load)."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item: its index, score, reason code and the history item behind it."""
+
+    item: int
+    score: float
+    reason: str
+    anchor: int | None = None
+
+
+def config_from_dict(config_class: type, values: dict[str, Any]) -> Any:
+    """Build a config dataclass, rejecting unknown keys (a typo must not pass silently)."""
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"Unknown {config_class.__name__} parameters: {', '.join(unknown)}.")
+    # JSON turns tuples into lists; frozen configs keep tuples so they stay hashable.
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return config_class(**values)
+
+
+def as_histories(histories: Iterable[Sequence[int]]) -> list[np.ndarray]:
+    return [np.asarray(h, dtype=np.int64).reshape(-1) for h in histories]
+
+
+class Recommender(ABC):
+    """Base class: subclasses set Config and implement _fit, score_batch, _state/_restore."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type]
+    reason: ClassVar[str] = "recommended"
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        if config is None:
+            config = config_from_dict(self.Config, overrides)
+        elif overrides:
+            config = replace(config, **overrides)
+        if not isinstance(config, self.Config):
+            raise TypeError(f"{type(self).__name__} needs a {self.Config.__name__}.")
+        self.config = config
+        self.num_items: int | None = None
+        self.item_counts: np.ndarray | None = None
+
+    # -- the contract -------------------------------------------------------------------
+
+    def fit(self, data: InteractionData, validation: EvalSet | None = None) -> Recommender:
+        """Learn from the training sequences; `validation` is used only for early stopping."""
+        self.num_items = data.num_items
+        self.item_counts = data.item_counts()
+        self._fit(data, validation)
+        return self
+
+    @abstractmethod
+    def _fit(self, data: InteractionData, validation: EvalSet | None) -> None: ...
+
+    @abstractmethod
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        """(len(histories), num_items) float32 scores; higher means recommend sooner."""
+
+    def score(self, history: Sequence[int]) -> np.ndarray:
+        """Scores of every item for one history (float32, length num_items)."""
+        return self.score_batch([history])[0]
+
+    def anchors(self, history: Sequence[int], items: Sequence[int]) -> list[int | None]:
+        """For each item, the history item that contributed most to its score (None: unknown)."""
+        return [None] * len(items)
+
+    def recommend(
+        self,
+        history: Sequence[int],
+        k: int = 10,
+        exclude: Iterable[int] = (),
+        exclude_history: bool = True,
+    ) -> list[Recommendation]:
+        """The k best items, best first, without the history's and `exclude`'s items."""
+        self._check_fitted()
+        if k < 1:
+            raise ValueError("k must be at least 1.")
+        history = as_histories([history])[0]
+        scores = self.score(history).astype(np.float64)
+        banned = list(exclude) + (history.tolist() if exclude_history else [])
+        if banned:
+            scores[np.asarray(banned, dtype=np.int64)] = -np.inf
+        order = np.argsort(-scores, kind="stable")[:k]
+        order = order[np.isfinite(scores[order])]
+        anchors = self.anchors(history, order.tolist())
+        return [
+            Recommendation(int(i), float(scores[i]), self.reason, anchor)
+            for i, anchor in zip(order, anchors, strict=True)
+        ]
+
+    # -- persistence ----------------------------------------------------------------------
+
+    @abstractmethod
+    def _state(self) -> dict[str, np.ndarray]:
+        """The fitted arrays to save."""
+
+    @abstractmethod
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        """Inverse of _state."""
+
+    def save(self, directory: str | Path) -> Path:
+        """Write recommender.json and arrays.safetensors into `directory` (created if needed)."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = {k: np.ascontiguousarray(v) for k, v in self._state().items()}
+        arrays["item_counts"] = np.ascontiguousarray(self.item_counts)
+        save_file(arrays, str(directory / ARRAYS_FILE))
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "recommender": self.name,
+            "config": asdict(self.config),
+            "num_items": self.num_items,
+        }
+        (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return directory
+
+    def _check_fitted(self) -> None:
+        if self.num_items is None:
+            raise NotFitted(f"{type(self).__name__} is not fitted; call fit() or load() first.")
+
+
+_REGISTRY: dict[str, type[Recommender]] = {}
+
+
+def register(name: str) -> Callable[[type[Recommender]], type[Recommender]]:
+    """Class decorator: make the recommender available to create(name) and load()."""
+
+    def decorate(cls: type[Recommender]) -> type[Recommender]:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"A recommender named {name!r} is already registered.")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def names() -> list[str]:
+    """Registered recommender names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def recommender_class(name: str) -> type[Recommender]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"Unknown recommender {name!r}; known: {', '.join(names())}.") from None
+
+
+def create(name: str, **config: Any) -> Recommender:
+    """A new, unfitted recommender of the given name with config values by keyword."""
+    return recommender_class(name)(**config)
+
+
+def load(directory: str | Path) -> Recommender:
+    """Load a recommender saved with save(); raises ValueError for an unknown name/version."""
+    directory = Path(directory)
+    meta = json.loads((directory / META_FILE).read_text())
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"Unsupported recommender format {meta.get('format_version')!r}.")
+    cls = recommender_class(meta["recommender"])
+    model = cls(config_from_dict(cls.Config, meta["config"]))
+    arrays = load_file(str(directory / ARRAYS_FILE))
+    model.num_items = int(meta["num_items"])
+    model.item_counts = arrays.pop("item_counts")
+    model._restore(arrays)
+    return model

@@ -1,0 +1,197 @@
+"""Full-ranking metrics of next-item recommendation, vectorised over users.
+
+Protocol (RecBole / S3-Rec "full ranking"): every item of the catalogue is scored; items the
+user already has in their history are removed from the ranking (score -inf), except the
+held-out target itself; the target's 0-based `rank` is the number of items placed above it.
+Ties are broken as a top-k list shows them: by item index, so a recommender that gives many
+items the same score earns no free hits from the tie. With one held-out item per user:
+
+    HR@k        = mean_u [rank_u < k]                    (= Recall@k with one relevant item)
+    Precision@k = mean_u [rank_u < k] / k
+    NDCG@k      = mean_u [rank_u < k] / log2(rank_u + 2) (ideal DCG is 1)
+    MRR         = mean_u 1 / (rank_u + 1)
+
+Beyond accuracy, on the top-k lists themselves:
+
+    coverage          = |union of recommended items| / num_items
+    popularity bias   = mean over recommended items of the item's popularity percentile
+                        (share of catalogue items with a strictly lower training count; 0.5
+                        is neutral, near 1 means only best-sellers are shown)
+    exposure by group = share of all recommendation slots that go to each group (category,
+                        price tier), next to that group's share of the catalogue
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
+"""scorer(histories) -> (len(histories), num_items) scores, higher is better."""
+
+
+def mask_history(scores: np.ndarray, histories: Sequence[np.ndarray], keep=None) -> np.ndarray:
+    """Set each row's history items to -inf in place (keep[u], when given, stays untouched)."""
+    rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
+    if len(rows):
+        cols = np.concatenate(histories)
+        if keep is not None:
+            own = cols == np.asarray(keep)[rows]
+            rows, cols = rows[~own], cols[~own]
+        scores[rows, cols] = -np.inf
+    return scores
+
+
+def target_ranks(
+    scores: np.ndarray, targets: np.ndarray, histories: Sequence[np.ndarray] | None = None
+) -> np.ndarray:
+    """0-based rank of each row's target among all items, history items excluded.
+
+    rank_u = #{i : s_ui > s_ut} + #{i < t : s_ui = s_ut}, after setting history items (other
+    than t) to -inf. A copy of `scores` is masked; the argument is left unchanged.
+    """
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    targets = np.asarray(targets, dtype=np.int64)
+    if histories is not None:
+        mask_history(scores, histories, keep=targets)
+    target_scores = scores[np.arange(len(targets)), targets][:, None]
+    above = (scores > target_scores).sum(axis=1)
+    before = np.arange(scores.shape[1])[None, :] < targets[:, None]
+    tied_before = ((scores == target_scores) & before).sum(axis=1)
+    return (above + tied_before).astype(np.int64)
+
+
+def hit_rate(ranks: np.ndarray, k: int) -> float:
+    """HR@k = share of users whose target ranks in the top k (Recall@k for one target)."""
+    return float(np.mean(np.asarray(ranks) < k)) if len(ranks) else 0.0
+
+
+def precision(ranks: np.ndarray, k: int) -> float:
+    """Precision@k = HR@k / k with one relevant item per user."""
+    return hit_rate(ranks, k) / k
+
+
+def ndcg(ranks: np.ndarray, k: int) -> float:
+    """NDCG@k = mean of 1/log2(rank+2) over users whose target is in the top k, else 0."""
+    ranks = np.asarray(ranks)
+    if not len(ranks):
+        return 0.0
+    gains = np.where(ranks < k, 1.0 / np.log2(ranks + 2.0), 0.0)
+    return float(gains.mean())
+
+
+def mrr(ranks: np.ndarray) -> float:
+    """Mean reciprocal rank over all items: mean 1/(rank+1)."""
+    ranks = np.asarray(ranks)
+    return float(np.mean(1.0 / (ranks + 1.0))) if len(ranks) else 0.0
+
+
+def coverage(top_items: np.ndarray, num_items: int) -> float:
+    """Share of the catalogue that appears in at least one top-k list (rows of top_items)."""
+    if num_items < 1:
+        raise ValueError("num_items must be at least 1.")
+    return len(np.unique(np.asarray(top_items))) / num_items
+
+
+def popularity_percentiles(item_counts: np.ndarray) -> np.ndarray:
+    """Per item, the share of catalogue items with a strictly lower count (0 = least popular)."""
+    counts = np.asarray(item_counts, dtype=np.float64)
+    ordered = np.sort(counts)
+    return np.searchsorted(ordered, counts, side="left") / len(counts)
+
+
+def popularity_bias(top_items: np.ndarray, item_counts: np.ndarray) -> float:
+    """Mean popularity percentile of the recommended items (see popularity_percentiles)."""
+    top_items = np.asarray(top_items)
+    if not top_items.size:
+        return 0.0
+    return float(popularity_percentiles(item_counts)[top_items].mean())
+
+
+def exposure_by_group(
+    top_items: np.ndarray, item_groups: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Per group: exposure (share of recommendation slots), catalogue share, and their ratio.
+
+    item_groups[i] is the group (category, price tier) of item i. A ratio above 1 means the
+    group is shown more often than its share of the catalogue.
+    """
+    groups = np.asarray(item_groups, dtype=object)
+    names, catalogue_counts = np.unique(groups, return_counts=True)
+    shown = groups[np.asarray(top_items).ravel()]
+    total_shown = max(len(shown), 1)
+    report: dict[str, dict[str, float]] = {}
+    for name, count in zip(names, catalogue_counts, strict=True):
+        exposure = float(np.sum(shown == name)) / total_shown
+        share = float(count) / len(groups)
+        report[str(name)] = {
+            "exposure": exposure,
+            "catalogue_share": share,
+            "ratio": exposure / share,
+        }
+    return report
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best items per row, best first; ties by lower item index."""
+    k = min(k, scores.shape[1])
+    # Stable sort of -scores keeps lower indices first among equal scores.
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else None
+    if part is None:
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    # argpartition may cut inside a tie; repair by a stable full sort of the rows where the
+    # k-th score is tied with an item outside the selection (rare for dense scores).
+    rows = np.arange(scores.shape[0])[:, None]
+    picked = scores[rows, part]
+    order = np.lexsort((part, -picked), axis=1)
+    result = part[rows, order]
+    kth = scores[rows[:, 0], result[:, -1]]
+    tied = (scores == kth[:, None]).sum(axis=1) > (picked == kth[:, None]).sum(axis=1)
+    if tied.any():
+        result[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
+    return result
+
+
+def evaluate(
+    scorer: Scorer,
+    histories: Sequence[np.ndarray],
+    targets: np.ndarray,
+    ks: Sequence[int] = (10, 20),
+    batch_size: int = 1024,
+    item_counts: np.ndarray | None = None,
+    item_groups: Sequence[str] | None = None,
+) -> dict[str, float | dict]:
+    """Full-ranking metrics of a scorer on (history, target) pairs, in batches of users.
+
+    Returns hr@k, precision@k, ndcg@k for each k, mrr, coverage@K, (when item_counts is
+    given) popularity_bias@K and (when item_groups is given) exposure@K, where K = max(ks).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    ranks: list[np.ndarray] = []
+    tops: list[np.ndarray] = []
+    k_max = max(ks)
+    num_items = 0
+    for start in range(0, len(targets), batch_size):
+        batch = list(histories[start : start + batch_size])
+        scores = np.asarray(scorer(batch), dtype=np.float64)
+        num_items = scores.shape[1]
+        batch_targets = targets[start : start + batch_size]
+        ranks.append(target_ranks(scores, batch_targets, batch))
+        mask_history(scores, batch)
+        tops.append(top_k(scores, k_max))
+    all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+    result: dict[str, float | dict] = {}
+    for k in ks:
+        result[f"hr@{k}"] = hit_rate(all_ranks, k)
+        result[f"precision@{k}"] = precision(all_ranks, k)
+        result[f"ndcg@{k}"] = ndcg(all_ranks, k)
+    result["mrr"] = mrr(all_ranks)
+    top_items = np.concatenate(tops) if tops else np.zeros((0, k_max), np.int64)
+    if num_items:
+        result[f"coverage@{k_max}"] = coverage(top_items, num_items)
+    if item_counts is not None:
+        result[f"popularity_bias@{k_max}"] = popularity_bias(top_items, item_counts)
+    if item_groups is not None:
+        result[f"exposure@{k_max}"] = exposure_by_group(top_items, item_groups)
+    return result

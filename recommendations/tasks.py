@@ -1,0 +1,110 @@
+"""Job kinds of recommendations: train a bundle (gpu queue) and refresh the personal lists."""
+
+from rest_framework import serializers
+
+from config.celery import app
+from ml.exceptions import BadJobInput
+from ml.job_kinds import GPU_QUEUE, JobContext, JobOutcome, job_task
+from ml.services import job_submit
+from recommendations import services
+
+
+class RecsTrainParams(serializers.Serializer):
+    epochs = serializers.IntegerField(
+        min_value=1, max_value=1000, default=200, help_text="Most passes over the sequences."
+    )
+    max_train_minutes = serializers.FloatField(
+        min_value=0.1,
+        max_value=24 * 60,
+        default=20.0,
+        help_text="Stop the sequential model after this long (the best epoch is kept).",
+    )
+    patience = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        default=5,
+        help_text="Epochs without a better validation NDCG@10 before stopping.",
+    )
+    hidden = serializers.IntegerField(min_value=8, max_value=1024, default=64)
+    use_content = serializers.BooleanField(
+        default=True,
+        help_text="Embed product texts with the encoder (content similarity, cold start, and "
+        "the sequential model's initial item vectors).",
+    )
+    promote = serializers.BooleanField(
+        default=True,
+        help_text="Promote when the sequential model's NDCG@10 is at least the champion's.",
+    )
+
+
+@job_task(
+    kind="recommendations_train",
+    label="Train the recommenders",
+    queue=GPU_QUEUE,
+    params_serializer=RecsTrainParams,
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 300,
+)
+def recommendations_train(ctx: JobContext) -> JobOutcome:
+    """Fit every recommender on the store's behaviour, evaluate, register; when promoted,
+    precompute the personal lists with the new champion."""
+    params = ctx.params
+    sequential = {
+        "epochs": params["epochs"],
+        "max_train_seconds": params["max_train_minutes"] * 60,
+        "patience": params["patience"],
+        "hidden": params["hidden"],
+    }
+    try:
+        version, promoted = services.recs_train(
+            sequential=sequential,
+            use_content=params["use_content"],
+            promote=params["promote"],
+            training_job_id=ctx.job_id,
+            progress=lambda percent, message: ctx.progress(percent * 0.9, message),
+        )
+    except ValueError as exc:  # nothing to learn from, or bad settings: never retry
+        raise BadJobInput(str(exc)) from exc
+    lists = 0
+    if promoted:
+        lists = services.personal_lists_recompute(
+            progress=lambda percent, message: ctx.progress(90 + percent * 0.09, message)
+        )
+    models = version.metrics.get("models", {})
+    return JobOutcome(
+        metrics={
+            f"{name}_ndcg@10": models[name].get("ndcg@10")
+            for name in ("sequential", "also_viewed", "popularity")
+            if name in models
+        },
+        result={"version": version.version, "promoted": promoted, "personal_lists": lists},
+        model_version=version,
+    )
+
+
+@job_task(kind="recommendations_lists", label="Refresh personal recommendation lists")
+def recommendations_lists(ctx: JobContext) -> JobOutcome:
+    """Recompute every customer's "for you" list with the champion bundle."""
+    from ml.exceptions import AliasNotSet
+
+    try:
+        written = services.personal_lists_recompute(progress=ctx.progress)
+    except AliasNotSet as exc:
+        raise BadJobInput("No recommendations champion yet: train and promote one first.") from exc
+    return JobOutcome(metrics={"personal_lists": written}, result={"personal_lists": written})
+
+
+@app.task(name="recommendations.train_nightly")
+def recommendations_train_nightly() -> int:
+    """Beat entry point: retrain (promoting only a better model), which refreshes the lists."""
+    return job_submit(kind="recommendations_train").pk
+
+
+@app.task(name="recommendations.lists_hourly")
+def recommendations_lists_hourly() -> int | None:
+    """Beat entry point: refresh the personal lists so new behaviour shows within the hour."""
+    from ml.selectors import alias_get
+
+    if alias_get(task=services.RECS_TASK) is None:
+        return None
+    return job_submit(kind="recommendations_lists").pk

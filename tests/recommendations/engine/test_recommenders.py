@@ -1,0 +1,187 @@
+import numpy as np
+import pytest
+
+from recommendations.engine import create, load, names
+from recommendations.engine.base import NotFitted
+from recommendations.engine.data import InteractionData, leave_one_out
+
+
+def tiny_embeddings():
+    # Items 0-2 point one way, 3-4 another, 5 (never interacted with) sits next to item 0.
+    return np.array(
+        [[1, 0, 0], [0.9, 0.1, 0], [0.8, 0.2, 0], [0, 1, 0], [0, 0.9, 0.1], [0.99, 0.01, 0]],
+        dtype=np.float32,
+    )
+
+
+def tiny_data():
+    return InteractionData.from_sequences(
+        [[0, 1, 2], [0, 1], [3, 4], [3, 4, 0], [0, 1, 2, 3]],
+        num_items=6,
+        timestamps=[[1, 2, 3], [1, 2], [8, 9], [7, 8, 9], [1, 2, 3, 4]],
+        item_embeddings=tiny_embeddings(),
+    )
+
+
+def test_registry_lists_every_recommender():
+    assert names() == ["als", "content", "cooccurrence", "popularity", "sequential", "trending"]
+
+
+def test_create_rejects_an_unknown_name_and_an_unknown_parameter():
+    with pytest.raises(ValueError, match="Unknown recommender"):
+        create("random")
+    with pytest.raises(ValueError, match="windw"):
+        create("cooccurrence", windw=3)
+
+
+def test_score_before_fit_raises_not_fitted():
+    with pytest.raises(NotFitted):
+        create("popularity").recommend([0])
+
+
+def test_popularity_ranks_by_event_count():
+    model = create("popularity").fit(tiny_data())
+
+    assert [r.item for r in model.recommend([], k=3)] == [0, 1, 3]
+
+
+def test_trending_prefers_recent_items_over_all_time_favourites():
+    data = tiny_data()
+    model = create("trending", half_life=1.0, window=3.0).fit(data)
+
+    top = model.recommend([], k=1)
+
+    assert top[0].item == 4
+    assert top[0].reason == "trending"
+    assert create("popularity").fit(data).recommend([], k=1)[0].item == 0
+
+
+def test_recommend_leaves_out_the_history_and_the_excluded_items():
+    model = create("popularity").fit(tiny_data())
+
+    top = model.recommend([0], k=3, exclude=[1])
+
+    assert [r.item for r in top] == [3, 2, 4]
+
+
+def test_cooccurrence_finds_the_planted_pair_and_names_its_anchor():
+    rng = np.random.default_rng(0)
+    sequences = [rng.choice(20, size=4, replace=False).tolist() for _ in range(200)]
+    sequences += [[7, 13]] * 30  # the planted "bought together" pair
+    data = InteractionData.from_sequences(sequences, num_items=20)
+    model = create("cooccurrence", window=0, shrink=1.0).fit(data)
+
+    top = model.recommend([5, 7], k=1)
+
+    assert top[0].item == 13
+    assert top[0].anchor == 7
+    assert top[0].reason == "bought_with"
+
+
+def test_content_returns_the_nearest_embedding():
+    model = create("content").fit(tiny_data())
+
+    top = model.recommend([3], k=1)
+
+    assert top[0].item == 4
+    assert top[0].anchor == 3
+    assert top[0].reason == "similar"
+
+
+def test_content_serves_an_item_nobody_has_interacted_with():
+    model = create("content").fit(tiny_data())
+
+    assert model.recommend([0], k=1)[0].item == 5
+
+
+def test_content_needs_embeddings():
+    with pytest.raises(ValueError, match="item_embeddings"):
+        create("content").fit(InteractionData.from_sequences([[0, 1]]))
+
+
+def test_als_recommends_within_the_users_block():
+    # Two communities: items 0-4 and 5-9; each user interacts within one community only.
+    rng = np.random.default_rng(1)
+    sequences = [rng.choice(5, 3, replace=False) + 5 * (u % 2) for u in range(60)]
+    data = InteractionData.from_sequences(sequences, num_items=10)
+    model = create("als", factors=4, iterations=10, regularization=0.1).fit(data)
+
+    top = model.recommend([6, 7], k=3)
+
+    assert {r.item for r in top} == {5, 8, 9}
+
+
+def test_sequential_learns_a_deterministic_next_item_pattern():
+    # Two chains: 0 -> 1 -> 2 -> 3 and 4 -> 5 -> 6 -> 7, entered at random points.
+    rng = np.random.default_rng(0)
+    sequences = []
+    for _ in range(300):
+        chain = rng.integers(2)
+        start = rng.integers(2)
+        sequences.append([4 * chain + i for i in range(start, 4)])
+    data = InteractionData.from_sequences(sequences, num_items=8)
+    split = leave_one_out(InteractionData.from_sequences(sequences[:50], num_items=8))
+    model = create(
+        "sequential",
+        hidden=16,
+        max_length=4,
+        dropout=0.1,
+        epochs=40,
+        batch_size=32,
+        lr=5e-3,
+        patience=100,
+        device="cpu",
+        num_threads=1,
+    ).fit(data, validation=split.valid)
+
+    assert model.recommend([0, 1], k=1)[0].item == 2
+    assert model.recommend([4], k=1)[0].item == 5
+    assert model.recommend([5, 6], k=1)[0].item == 7
+
+
+def test_sequential_is_reproducible_with_a_seed():
+    data = InteractionData.from_sequences([[0, 1, 2], [1, 2, 3], [2, 3, 0]] * 5, num_items=4)
+    config = {
+        "hidden": 8,
+        "epochs": 2,
+        "batch_size": 4,
+        "device": "cpu",
+        "seed": 3,
+        "num_threads": 1,
+    }
+
+    first = create("sequential", **config).fit(data).score([0, 1])
+    second = create("sequential", **config).fit(data).score([0, 1])
+
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("popularity", {}),
+        ("trending", {"half_life": 2.0}),
+        ("cooccurrence", {"window": 2}),
+        ("content", {}),
+        ("als", {"factors": 3, "iterations": 2}),
+        ("sequential", {"hidden": 8, "epochs": 1, "device": "cpu", "num_threads": 1}),
+    ],
+)
+def test_save_and_load_round_trip_gives_the_same_scores(tmp_path, name, config):
+    model = create(name, **config).fit(tiny_data())
+
+    model.save(tmp_path / name)
+    loaded = load(tmp_path / name)
+
+    assert loaded.config == model.config
+    np.testing.assert_allclose(loaded.score([0, 3]), model.score([0, 3]), rtol=1e-6)
+    assert not list((tmp_path / name).glob("*.pkl"))
+
+
+def test_load_rejects_an_unknown_format_version(tmp_path):
+    directory = create("popularity").fit(tiny_data()).save(tmp_path / "model")
+    meta = directory / "recommender.json"
+    meta.write_text(meta.read_text().replace('"format_version": 1', '"format_version": 99'))
+
+    with pytest.raises(ValueError, match="format"):
+        load(directory)
