@@ -1,12 +1,175 @@
-from django.contrib import admin
+"""Admin of marketing: campaigns (with their variant test report), ad copy variants with their
+check results and the approve / pause / retire actions, the brand voice and channel limits, and
+the storefront's ad events (read only). Writes with a service go through it."""
 
-from marketing.models import Campaign
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+
+from marketing import selectors, services
+from marketing.models import AdCopy, AdEvent, BrandVoice, Campaign, ChannelLimit
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "starts_on", "ends_on", "budget", "discount_percent"]
-    list_filter = ["channel", "starts_on"]
+    list_display = [
+        "name",
+        "goal",
+        "channel",
+        "starts_on",
+        "ends_on",
+        "budget",
+        "holdout_share",
+        "discount_percent",
+    ]
+    list_filter = ["channel", "goal", "starts_on"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["target_category"]
+    autocomplete_fields = ["target_category", "target_products"]
+    change_form_template = "marketing/campaign_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if campaign is not None:
+            extra_context["report"] = selectors.campaign_report(campaign=campaign)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(AdCopy)
+class AdCopyAdmin(admin.ModelAdmin):
+    list_display = [
+        "headline",
+        "campaign",
+        "channel",
+        "placement",
+        "product",
+        "status",
+        "check_outcome",
+        "source",
+        "updated_at",
+    ]
+    list_filter = ["status", "channel", "check_outcome", "source", "campaign"]
+    list_select_related = ["campaign", "product"]
+    search_fields = ["headline", "body", "campaign__name"]
+    autocomplete_fields = ["campaign", "product"]
+    actions = ["approve", "pause", "retire"]
+    readonly_fields = [
+        "status",
+        "source",
+        "check_outcome",
+        "check_report",
+        "rejection_reason",
+        "created_by",
+        "model_version",
+        "prompt",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["campaign", "product", "channel", "placement", "tone"]}),
+        ("Copy", {"fields": ["headline", "body", "call_to_action"]}),
+        (
+            "Checks",
+            {"fields": ["status", "check_outcome", "check_report", "rejection_reason"]},
+        ),
+        (
+            "Origin",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "source",
+                    "created_by",
+                    "model_version",
+                    "prompt",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
+    ]
+
+    @admin.display(description="Check results")
+    def check_report(self, obj: AdCopy):
+        results = obj.check_results or {}
+        issues = [("rejected", i) for i in results.get("reasons", [])] + [
+            ("repaired", i) for i in results.get("repairs", [])
+        ]
+        if not issues:
+            return (
+                "—" if obj.check_outcome == AdCopy.CheckOutcome.UNCHECKED else "All checks passed."
+            )
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}: {}</li>", ((kind, i["message"]) for kind, i in issues)),
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Every variant a marketer writes or edits passes the same checks as generated copy.
+        result = services.adcopy_check_and_save(adcopy=obj, user=request.user)
+        if result.outcome == "rejected":
+            self.message_user(
+                request,
+                format_html(
+                    "The checks rejected this variant; it stays a draft: {}", obj.rejection_reason
+                ),
+                messages.WARNING,
+            )
+
+    def _set_status(self, request, queryset, status: str, verb: str) -> None:
+        changed, refused = services.adcopy_set_status(
+            adcopy_ids=list(queryset.values_list("pk", flat=True)), status=status
+        )
+        self.message_user(request, f"{changed} variant(s) {verb}.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                "Not approved (the checks rejected them): "
+                + "; ".join(f"{v.headline}: {v.rejection_reason}" for v in refused),
+                messages.ERROR,
+            )
+
+    @admin.action(description="Approve the selected variants", permissions=["change"])
+    def approve(self, request, queryset):
+        self._set_status(request, queryset, AdCopy.Status.APPROVED, "approved")
+
+    @admin.action(description="Pause the selected variants", permissions=["change"])
+    def pause(self, request, queryset):
+        self._set_status(request, queryset, AdCopy.Status.PAUSED, "paused")
+
+    @admin.action(description="Retire the selected variants", permissions=["change"])
+    def retire(self, request, queryset):
+        self._set_status(request, queryset, AdCopy.Status.RETIRED, "retired")
+
+
+@admin.register(BrandVoice)
+class BrandVoiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+
+
+@admin.register(ChannelLimit)
+class ChannelLimitAdmin(admin.ModelAdmin):
+    list_display = ["channel", "headline_max", "body_max", "call_to_action_max"]
+
+
+@admin.register(AdEvent)
+class AdEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "kind",
+        "placement",
+        "campaign",
+        "variant",
+        "is_holdout",
+        "product",
+        "customer",
+    ]
+    list_filter = ["kind", "is_holdout", "placement", "campaign"]
+    list_select_related = ["campaign", "variant", "product", "customer"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
