@@ -95,48 +95,58 @@ class ForYouView(APIView):
         return Response(render_list(found))
 
 
-class SimilarView(APIView):
-    permission_classes = [CanReadRecommendations]
+class _ItemListView(APIView):
+    """A list anchored on one product; subclasses name it and the serving function."""
 
-    @extend_schema(
-        tags=["recommendations"],
-        summary="Products similar to a product",
-        auth=READ_AUTH,
-        description="Viewed by the same shoppers, or similar in text (which also serves new "
-        "products). An unknown product gets trending products (see `fallback`).",
-        parameters=[PRODUCT_PARAMETER, ListQuerySerializer],
-        responses=ITEM_LIST_RESPONSES,
-    )
+    permission_classes = [CanReadRecommendations]
+    cache_prefix = ""
+    build = staticmethod(serving.similar)
+
     def get(self, request, product_id: int):
         query = ListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         payload = _cached(
-            f"similar:{product_id}:{limit}", lambda: serving.similar(product_id, limit)
+            f"{self.cache_prefix}:{product_id}:{limit}", lambda: self.build(product_id, limit)
         )
         return Response(payload)
 
 
-class BoughtTogetherView(APIView):
-    permission_classes = [CanReadRecommendations]
-
-    @extend_schema(
+def _item_list_schema(summary: str, description: str):
+    return extend_schema(
         tags=["recommendations"],
-        summary="Products often bought with a product",
+        summary=summary,
         auth=READ_AUTH,
-        description="From the store's orders; similar products fill a short list. An unknown "
-        "product gets trending products (see `fallback`).",
+        description=description,
         parameters=[PRODUCT_PARAMETER, ListQuerySerializer],
         responses=ITEM_LIST_RESPONSES,
     )
+
+
+class SimilarView(_ItemListView):
+    cache_prefix = "similar"
+    build = staticmethod(serving.similar)
+
+    @_item_list_schema(
+        "Products similar to a product",
+        "Viewed by the same shoppers, or similar in text (which also serves new products). "
+        "An unknown product gets trending products (see `fallback`).",
+    )
     def get(self, request, product_id: int):
-        query = ListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit = query.validated_data["limit"]
-        payload = _cached(
-            f"together:{product_id}:{limit}", lambda: serving.bought_together(product_id, limit)
-        )
-        return Response(payload)
+        return super().get(request, product_id)
+
+
+class BoughtTogetherView(_ItemListView):
+    cache_prefix = "together"
+    build = staticmethod(serving.bought_together)
+
+    @_item_list_schema(
+        "Products often bought with a product",
+        "From the store's orders; similar products fill a short list. An unknown product "
+        "gets trending products (see `fallback`).",
+    )
+    def get(self, request, product_id: int):
+        return super().get(request, product_id)
 
 
 class TrendingView(APIView):

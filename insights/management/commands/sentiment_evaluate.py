@@ -1,75 +1,13 @@
 """Evaluate the sentiment champion (or a named version) on any labelled CSV file."""
 
-import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from insights.selectors import sentiment as selectors
+from ml.evaluation import LabelledFileError, parse_label_map, read_labelled_csv
 from ml.exceptions import AliasNotSet, ArtifactIntegrityError
 from ml.models import ModelVersion
-
-
-def parse_label_map(value: str) -> dict[str, str]:
-    """ "1:negative,2:negative" -> {"1": "negative", "2": "negative"}."""
-    mapping: dict[str, str] = {}
-    for item in value.split(","):
-        if not item.strip():
-            continue
-        source, separator, target = item.partition(":")
-        if not separator or not source.strip() or not target.strip():
-            raise CommandError(f"Bad --label-map entry {item!r}; write FILE_LABEL:MODEL_LABEL.")
-        mapping[source.strip()] = target.strip()
-    if not mapping:
-        raise CommandError("--label-map is empty.")
-    return mapping
-
-
-def read_labelled_csv(
-    path: Path,
-    *,
-    text_col: str,
-    label_col: str,
-    title_col: str | None,
-    label_map: dict[str, str] | None,
-    limit: int | None,
-) -> tuple[list[str], list[str], dict[str, int]]:
-    """(texts, labels, skipped counts) of the rows with a text and a (mapped) label."""
-    texts: list[str] = []
-    labels: list[str] = []
-    skipped = {"no text": 0, "no label": 0, "label not in the map": 0}
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        wanted = {text_col, label_col} | ({title_col} if title_col else set())
-        missing = sorted(wanted - set(reader.fieldnames or []))
-        if missing:
-            raise CommandError(
-                f"{path.name} has no column(s) {missing}; it has {reader.fieldnames}."
-            )
-        for row in reader:
-            text = (row[text_col] or "").strip()
-            label = (row[label_col] or "").strip()
-            if not text:
-                skipped["no text"] += 1
-                continue
-            if not label:
-                skipped["no label"] += 1
-                continue
-            if label_map is not None:
-                if label not in label_map:
-                    skipped["label not in the map"] += 1
-                    continue
-                label = label_map[label]
-            title = (row[title_col] or "").strip() if title_col else ""
-            texts.append(f"{title}. {text}" if title else text)
-            labels.append(label)
-            if limit and len(texts) >= limit:
-                break
-    return texts, labels, skipped
 
 
 class Command(BaseCommand):
@@ -95,15 +33,19 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, help="evaluate the first N usable rows only")
 
     def handle(self, *args, **options):
-        label_map = parse_label_map(options["label_map"]) if options["label_map"] else None
-        texts, labels, skipped = read_labelled_csv(
-            options["csv"],
-            text_col=options["text_col"],
-            label_col=options["label_col"],
-            title_col=options["title_col"],
-            label_map=label_map,
-            limit=options["limit"],
-        )
+        try:
+            label_map = parse_label_map(options["label_map"]) if options["label_map"] else None
+            rows = read_labelled_csv(
+                options["csv"],
+                text_col=options["text_col"],
+                label_col=options["label_col"],
+                title_col=options["title_col"],
+                label_map=label_map,
+                limit=options["limit"],
+            )
+        except LabelledFileError as exc:
+            raise CommandError(str(exc)) from exc
+        texts, labels = rows.texts, rows.labels
         if not texts:
             raise CommandError(f"{options['csv'].name} has no row with both a text and a label.")
         try:
@@ -118,7 +60,7 @@ class Command(BaseCommand):
         champion = selectors.sentiment_champion()
         role = " (champion)" if champion and champion.pk == report.version.pk else ""
         write(f"Model: {report.version}{role}")
-        skipped_text = ", ".join(f"{n} {why}" for why, n in skipped.items() if n)
+        skipped_text = rows.skipped_text()
         write(f"Rows: {report.rows}" + (f" (skipped: {skipped_text})" if skipped_text else ""))
         write(f"Accuracy: {report.accuracy:.4f}")
         write(f"Macro-F1: {report.macro_f1:.4f}")
