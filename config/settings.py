@@ -226,6 +226,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "backoffice",
+        # The default 300 entries would evict the API's cached lists of a busy store.
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     }
 }
 if os.environ.get("CACHE_URL"):

@@ -87,12 +87,20 @@ class ForYouView(APIView):
             if own is not None:  # a customer token: always their own list
                 customer_id = own.pk
         # An unknown customer has no list and no history, so the trending fallback serves.
-        found = serving.for_you(
-            params["limit"], customer_id=customer_id, session_id=params.get("session", "")
+        session_id = params.get("session", "")
+        limit = params["limit"]
+        if session_id:  # the session's newest events count at once: never cached
+            found = serving.for_you(limit, customer_id=customer_id, session_id=session_id)
+            # Built in the documented shape (RecommendationListSerializer, which the schema
+            # and the tests use); serialising it again per request would double the cost.
+            return Response(render_list(found))
+        # A customer's list changes when lists are recomputed or new behaviour arrives;
+        # a minute's cache (per champion) keeps repeat page views cheap.
+        payload = _cached(
+            f"foryou:{customer_id}:{limit}",
+            lambda: serving.for_you(limit, customer_id=customer_id),
         )
-        # The payload is built in the documented shape (RecommendationListSerializer, which the
-        # schema and the tests use); serialising it again per request would double the cost.
-        return Response(render_list(found))
+        return Response(payload)
 
 
 class _ItemListView(APIView):
