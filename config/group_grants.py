@@ -37,10 +37,22 @@ def grants_forward(app_label: str, grants: Grants) -> Callable:
 
 
 def grants_backward(app_label: str, grants: Grants) -> Callable:
+    """Take back exactly the permissions `grants` gave (others, e.g. from an earlier
+    migration of the same app, stay)."""
+
     def revoke(apps, schema_editor) -> None:
         Permission = apps.get_model("auth", "Permission")
         Group = apps.get_model("auth", "Group")
         for group in Group.objects.filter(name__in=list(grants)):
-            group.permissions.remove(*Permission.objects.filter(content_type__app_label=app_label))
+            codenames = [
+                f"{action}_{model}"
+                for model, actions in grants[group.name].items()
+                for action in actions
+            ]
+            group.permissions.remove(
+                *Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
 
     return revoke

@@ -9,7 +9,6 @@ from django.urls import path, reverse
 
 from ml.selectors import alias_get
 from recommendations import selectors, serving
-from recommendations.api.views import render_list
 from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
 
@@ -30,10 +29,10 @@ def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
         context["evaluation_users"] = (champion.version.metrics or {}).get("users")
     context["metric_columns"] = METRIC_COLUMNS
     if customer_id is None and not session_id:
-        context["lists"] = [render_list(serving.trending(10))]
+        context["lists"] = [serving.render(serving.trending(10))]
         return context
     history_ids: list[int] = []
-    lists = [render_list(serving.for_you(10, customer_id=customer_id, session_id=session_id))]
+    lists = [serving.render(serving.for_you(10, customer_id=customer_id, session_id=session_id))]
     try:
         served = serving.champion_bundle()
         history = selectors.shopper_history(
@@ -43,9 +42,9 @@ def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
     except Exception:  # no champion: the lists above already say so
         history = []
     if history_ids:
-        lists.append(render_list(serving.similar(history_ids[-1], 10)))
-        lists.append(render_list(serving.bought_together(history_ids[-1], 10)))
-    lists.append(render_list(serving.trending(10)))
+        lists.append(serving.render(serving.similar(history_ids[-1], 10)))
+        lists.append(serving.render(serving.bought_together(history_ids[-1], 10)))
+    lists.append(serving.render(serving.trending(10)))
     products = shop_selectors.products_by_ids(product_ids=history_ids)
     context["history"] = [products[pk] for pk in reversed(history_ids) if pk in products]
     context["lists"] = lists

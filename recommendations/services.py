@@ -6,7 +6,6 @@ The store's behaviour is read through shop's selectors and turned into the plain
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -183,16 +182,19 @@ def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: i
     Lists are written in batches, each in one transaction (a list is replaced whole); lists
     made by older versions are replaced, and serving ignores any that are not the champion's.
     """
-    from recommendations.serving import champion_bundle, personal_recommendations
+    from recommendations.serving import business_rules, champion_bundle, personal_recommendations
 
     served = champion_bundle()
+    rules = business_rules(served.model)
     histories = selectors.customer_histories(catalogue=served.model.catalogue)
     total = len(histories)
     now = timezone.now()
     written = 0
     pending: list[PersonalList] = []
     for position, (customer_id, history) in enumerate(histories.items(), start=1):
-        recommended = personal_recommendations(served.model, history, k=PERSONAL_LIST_LENGTH)
+        recommended = personal_recommendations(
+            served.model, history, k=PERSONAL_LIST_LENGTH, rules=rules
+        )
         pending.append(
             PersonalList(
                 customer_id=customer_id,
@@ -252,6 +254,3 @@ def list_event_create_batch(*, events: Iterable[dict]) -> int:
     with transaction.atomic():
         ListEvent.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
-
-
-CONVERSION_WINDOW = dt.timedelta(days=7)

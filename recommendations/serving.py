@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from recommendations.bundle import Bundle
 from recommendations.engine import Recommendation
-from recommendations.engine.blender import Blender, BusinessRules
+from recommendations.engine.blender import Blender, BlendSource, BusinessRules
 from recommendations.models import ListType
 from recommendations.selectors import RECS_TASK, personal_list_get, shopper_history
 from shop import selectors as shop_selectors
@@ -81,6 +81,7 @@ class _ProductSnapshot:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cards: dict[int, dict] = {}
+        self._ids: frozenset[int] = frozenset()
         self._read_at = -RULES_TTL_S
 
     def cards(self) -> dict[int, dict]:
@@ -98,12 +99,14 @@ class _ProductSnapshot:
                     }
                     for row in shop_selectors.product_cards_available()
                 }
+                self._ids = frozenset(self._cards)
                 self._read_at = time.monotonic()
             return self._cards
 
     def get(self) -> frozenset[int]:
         """Ids of the products that may be shown."""
-        return frozenset(self.cards())
+        self.cards()
+        return self._ids
 
     def clear(self) -> None:
         with self._lock:
@@ -128,9 +131,12 @@ def business_rules(bundle: Bundle, *, just_bought: frozenset[int] = frozenset())
     )
 
 
-def personal_recommendations(bundle: Bundle, history: list[int], k: int) -> list[Recommendation]:
-    """The "for you" list of a history (item indices), blended under the business rules."""
-    return bundle.personal_blender(business_rules(bundle)).recommend(history, k=k)
+def personal_recommendations(
+    bundle: Bundle, history: list[int], k: int, rules: BusinessRules | None = None
+) -> list[Recommendation]:
+    """The "for you" list of a history (item indices), blended under the business rules
+    (pass them when scoring many histories, so they are built once)."""
+    return bundle.personal_blender(rules or business_rules(bundle)).recommend(history, k=k)
 
 
 def _items(bundle: Bundle, recommended: list[Recommendation]) -> list[Item]:
@@ -184,9 +190,7 @@ def _trending_compute(served, k: int, category_id: int | None) -> Recommendation
     return RecommendationList(ListType.TRENDING, _items(bundle, recommended), served.version)
 
 
-def _source(bundle: Bundle, name: str):
-    from recommendations.engine.blender import BlendSource
-
+def _source(bundle: Bundle, name: str) -> BlendSource:
     return BlendSource(bundle.recommenders[name], candidates=max(100, len(bundle.catalogue)))
 
 
@@ -262,8 +266,6 @@ def _item_list_compute(served, list_type: str, names: tuple[str, ...], product_i
             served.version,
             "product not in the model yet: trending",
         )
-    from recommendations.engine.blender import BlendSource
-
     # A behaviour model knows nothing of a product nobody has touched yet (it would only
     # propose its popularity backfill); such a product is served by content alone.
     sources = [
@@ -298,16 +300,14 @@ def bought_together(product_id: int, k: int = 10) -> RecommendationList:
     return _item_list(ListType.BOUGHT_TOGETHER, ("bought_together", "content"), product_id, k)
 
 
-def reason_text(item: Item, titles: dict[int, str], categories: dict[int, str]) -> str:
+def reason_text(item: Item, anchor_title: str | None, category: str) -> str:
     """The shopper-facing reason: "Because you viewed X", "Often bought with X", ..."""
     template = REASON_TEXTS.get(item.reason, "Recommended for you")
-    anchor = titles.get(item.anchor_id) if item.anchor_id is not None else None
-    if "{anchor}" in template and not anchor:
+    if "{anchor}" in template and not anchor_title:
         return {"similar": "Similar to what you looked at"}.get(item.reason, "Recommended for you")
-    category = categories.get(item.product_id) or ""
     if "{category}" in template and not category:
         return "Trending now"
-    return template.format(anchor=anchor, category=category)
+    return template.format(anchor=anchor_title, category=category)
 
 
 def render(found: RecommendationList) -> dict:
@@ -315,11 +315,10 @@ def render(found: RecommendationList) -> dict:
     reasons in words, positions from 1. Products no longer shown (inactive, sold out, deleted)
     are left out."""
     cards = available_products.cards()
-    titles = {pk: card["title"] for pk, card in cards.items()}
-    categories = {pk: card["category"] or "" for pk, card in cards.items()}
-    missing = {
-        item.anchor_id for item in found.items if item.anchor_id and item.anchor_id not in titles
+    titles = {
+        pk: card["title"] for pk in {i.anchor_id for i in found.items} if (card := cards.get(pk))
     }
+    missing = {i.anchor_id for i in found.items if i.anchor_id and i.anchor_id not in titles}
     if missing:  # an anchor the shopper saw that is now sold out: still name it
         titles |= {
             pk: product.title
@@ -336,7 +335,9 @@ def render(found: RecommendationList) -> dict:
                 "product": card,
                 "score": round(item.score, 6),
                 "reason": item.reason,
-                "reason_text": reason_text(item, titles, categories),
+                "reason_text": reason_text(
+                    item, titles.get(item.anchor_id), card["category"] or ""
+                ),
                 "anchor_product": item.anchor_id,
             }
         )

@@ -295,18 +295,11 @@ def order_item_rows(
 
 
 def product_catalogue_rows() -> list[dict]:
-    """Every product with what the recommenders need: id, title, description, category (id and
-    name), price, stock and whether it is active; in id order."""
+    """Every product with what the recommenders learn from: id, title, description and
+    category (id and name); in id order. (What may be shown is decided at serving time.)"""
     return list(
         Product.objects.order_by("pk").values(
-            "id",
-            "title",
-            "description",
-            "category_id",
-            "category__name",
-            "price",
-            "stock",
-            "is_active",
+            "id", "title", "description", "category_id", "category__name"
         )
     )
 

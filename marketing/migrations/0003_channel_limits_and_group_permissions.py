@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from config.group_grants import grants_forward
+from config.group_grants import grants_backward, grants_forward
 
 # Characters. Search ads: the ad platforms' headline and description; email: the subject line
 # (shown as the headline); social: the post. Marketers change them in the admin.
@@ -32,18 +32,6 @@ def remove_limits(apps, schema_editor):
     apps.get_model("marketing", "ChannelLimit").objects.filter(channel__in=DEFAULT_LIMITS).delete()
 
 
-def revoke_new(apps, schema_editor):
-    """Take back only what this migration granted (campaign permissions come from shop.0002)."""
-    Permission = apps.get_model("auth", "Permission")
-    Group = apps.get_model("auth", "Group")
-    models = {model for grants in GRANTS.values() for model in grants}
-    permissions = Permission.objects.filter(
-        content_type__app_label="marketing", content_type__model__in=models
-    )
-    for group in Group.objects.filter(name__in=list(GRANTS)):
-        group.permissions.remove(*permissions)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("marketing", "0002_variants_voice_limits_events"),
@@ -52,5 +40,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(seed_limits, remove_limits),
-        migrations.RunPython(grants_forward("marketing", GRANTS), revoke_new),
+        migrations.RunPython(
+            grants_forward("marketing", GRANTS), grants_backward("marketing", GRANTS)
+        ),
     ]

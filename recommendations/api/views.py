@@ -34,10 +34,6 @@ LIST_RESPONSES = {
 CACHE_SECONDS = 60
 
 
-def render_list(found: serving.RecommendationList) -> dict:
-    return serving.render(found)
-
-
 def _cached(key: str, build) -> dict:
     """The rendered list, cached a short while. Item lists are memoised per champion in the
     process (recommendations.serving), so this only saves the rendering; it is keyed by the
@@ -46,7 +42,7 @@ def _cached(key: str, build) -> dict:
     full_key = f"recs:{served}:{key}"
     payload = cache.get(full_key)
     if payload is None:
-        payload = render_list(build())
+        payload = serving.render(build())
         cache.set(full_key, payload, CACHE_SECONDS)
     return payload
 
@@ -93,7 +89,7 @@ class ForYouView(APIView):
             found = serving.for_you(limit, customer_id=customer_id, session_id=session_id)
             # Built in the documented shape (RecommendationListSerializer, which the schema
             # and the tests use); serialising it again per request would double the cost.
-            return Response(render_list(found))
+            return Response(serving.render(found))
         # A customer's list changes when lists are recomputed or new behaviour arrives;
         # a minute's cache (per champion) keeps repeat page views cheap.
         payload = _cached(
