@@ -338,6 +338,9 @@ STORAGES = {
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# A queued job whose message was sent this long ago, that no worker started while its queue on
+# the broker is empty, lost its message (a broker restart) and is sent again.
+ML_JOB_RESEND_AFTER_S = float(os.environ.get("ML_JOB_RESEND_AFTER_S", "300"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

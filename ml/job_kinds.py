@@ -180,6 +180,10 @@ class JobTask(Task):
             services.job_mark_cancelled(job_id=job_id)
             return
         except TRANSIENT_ERRORS as exc:
+            # A dropped database connection stays broken: open a fresh one to record the retry.
+            from django.db import connection
+
+            connection.close_if_unusable_or_obsolete()
             retries = self.request.retries or 0
             if retries < self.max_retries:
                 countdown = self.backoff_seconds(retries)

@@ -82,8 +82,23 @@ def _send(job_id: int, spec) -> bool:
             progress_message=UNSENT_MESSAGE
         )
         return False
-    Job.objects.filter(pk=job_id).update(celery_task_id=result.id)
+    Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        celery_task_id=result.id, heartbeat_at=timezone.now()
+    )
     return True
+
+
+def _queue_depth(queue: str) -> int | None:
+    """Messages waiting in `queue` on the broker, or None when the broker can't be asked."""
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+            return connection.default_channel.queue_declare(queue=queue).message_count
+    except Exception as exc:  # noqa: BLE001 - any broker failure: try again at the next check
+        logger.warning("could not read the depth of queue %s: %s", queue, exc)
+        return None
 
 
 @transaction.atomic
@@ -189,8 +204,12 @@ def job_requeue_stale(*, max_attempts: int | None = None) -> dict[str, list[int]
 
     A re-sent job starts over (job kinds are idempotent: a training run registers its version
     only at the end, scores are upserted), and the job row shows the extra attempt. Returns
-    {"requeued": [ids], "failed": [ids], "sent": [ids]}, where "sent" are queued jobs whose
-    message never reached the broker (it was down when they were submitted).
+    {"requeued": [ids], "failed": [ids], "sent": [ids], "resent": [ids]}, where "sent" are
+    queued jobs whose message never reached the broker (it was down when they were submitted)
+    and "resent" queued jobs whose message the broker lost: sent more than
+    ML_JOB_RESEND_AFTER_S ago, never started, and their queue on the broker is empty (a broker
+    restarted without persistence). A second message for a job is harmless: `job_start` runs a
+    job once, whatever number of deliveries.
     """
     limit = max_attempts or settings.ML_JOB_MAX_ATTEMPTS
     cutoff = timezone.now() - stale_after()
@@ -231,9 +250,41 @@ def job_requeue_stale(*, max_attempts: int | None = None) -> dict[str, list[int]
     for job in unsent.only("pk", "kind"):
         if _send(job.pk, job_kind_get(job.kind)):
             outcome["sent"].append(job.pk)
+    outcome["resent"] = _resend_lost_messages()
     if any(outcome.values()):
         logger.warning("stale jobs: %s", outcome)
     return outcome
+
+
+def _resend_lost_messages() -> list[int]:
+    """Send again the queued jobs whose message is no longer on the broker (see above).
+
+    While a job is queued, its `heartbeat_at` is when its message was last sent (`_send`).
+    """
+    sent_before = timezone.now() - timedelta(seconds=settings.ML_JOB_RESEND_AFTER_S)
+    waiting = (
+        Job.objects.filter(status=Job.Status.QUEUED, cancel_requested=False)
+        .exclude(celery_task_id="")
+        .filter(Q(heartbeat_at__lt=sent_before) | Q(heartbeat_at__isnull=True))
+        .filter(created_at__lt=sent_before)
+    )
+    resent: list[int] = []
+    depths: dict[str, int | None] = {}
+    for job in waiting.only("pk", "kind", "queue"):
+        if job.queue not in depths:
+            depths[job.queue] = _queue_depth(job.queue)
+        if depths[job.queue] != 0:
+            continue  # messages are waiting (or the broker can't say): leave them be
+        if _send(job.pk, job_kind_get(job.kind)):
+            Job.objects.filter(pk=job.pk).update(
+                progress_message="The job queue lost this job's message; sent again",
+                log=Concat(
+                    F("log"),
+                    Value(f"[{timezone.now():%H:%M:%S}] Message lost by the queue; sent again\n"),
+                ),
+            )
+            resent.append(job.pk)
+    return resent
 
 
 def job_report_progress(*, job_id: int, percent: float, message: str = "") -> None:

@@ -77,3 +77,29 @@ def killable(ctx: JobContext) -> JobOutcome:
     marker = f"job-{ctx.job_id}-{uuid.uuid4().hex[:8]}"
     Category.objects.create(name=marker, slug=marker)
     return JobOutcome(result={"marker": marker})
+
+
+@job_task(kind="test_batch_write", label="Test: write a batch, losing the database once")
+def batch_write(ctx: JobContext) -> JobOutcome:
+    """Writes `rows` categories `batch-<id>-<n>` in one transaction. With `drop_connection`, the
+    first attempt has its PostgreSQL connection terminated by the server half way through."""
+    from django.db import connection, connections, transaction
+
+    from ml.models import Job
+    from shop.models import Category
+
+    rows = int(ctx.params.get("rows", 40))
+    first_attempt = Job.objects.get(pk=ctx.job_id).attempts == 1
+    with transaction.atomic():
+        for number in range(rows):
+            name = f"batch-{ctx.job_id}-{number}"
+            Category.objects.create(name=name, slug=name)
+            if ctx.params.get("drop_connection") and first_attempt and number == rows // 2:
+                backend_pid = connection.connection.info.backend_pid
+                admin = connections.create_connection("default")
+                try:
+                    with admin.cursor() as cursor:
+                        cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+                finally:
+                    admin.close()
+    return JobOutcome(result={"rows": rows})

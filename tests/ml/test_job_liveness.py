@@ -48,7 +48,7 @@ def test_a_job_whose_heartbeat_stopped_is_sent_to_a_worker_again(
     alive = running_job(beat_ago=timedelta(seconds=20))
     with django_capture_on_commit_callbacks(execute=True):
         outcome = services.job_requeue_stale()
-    assert outcome == {"requeued": [lost.pk], "failed": [], "sent": []}
+    assert outcome == {"requeued": [lost.pk], "failed": [], "sent": [], "resent": []}
     lost.refresh_from_db()
     assert lost.status == Job.Status.QUEUED
     assert "Worker lost; sent to a worker again (attempt 2)" in lost.log
@@ -63,7 +63,7 @@ def test_a_job_that_lost_its_worker_too_often_fails_with_the_reason(
     lost = running_job(beat_ago=timedelta(minutes=5), attempts=3)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         outcome = services.job_requeue_stale()
-    assert outcome == {"requeued": [], "failed": [lost.pk], "sent": []}
+    assert outcome == {"requeued": [], "failed": [lost.pk], "sent": [], "resent": []}
     assert callbacks == []
     lost.refresh_from_db()
     assert lost.status == Job.Status.FAILED
@@ -154,3 +154,48 @@ def test_the_jobs_api_answers_at_once_while_the_broker_is_down(
     assert Job.objects.get(pk=response.json()["id"]).progress_message == (
         services.jobs.UNSENT_MESSAGE
     )
+
+
+def queued_job(*, sent_ago: timedelta) -> Job:
+    sent_at = timezone.now() - sent_ago
+    job = Job.objects.create(kind="test_count", celery_task_id="m1", heartbeat_at=sent_at)
+    Job.objects.filter(pk=job.pk).update(created_at=sent_at)
+    return job
+
+
+@pytest.mark.parametrize(
+    ("sent_ago", "depth", "resent"),
+    [
+        (timedelta(minutes=10), 0, True),  # the broker lost the message
+        (timedelta(minutes=10), 3, False),  # messages wait in the queue: a long queue
+        (timedelta(minutes=10), None, False),  # the broker can't say: ask again later
+        (timedelta(minutes=1), 0, False),  # sent a moment ago: a worker may be taking it
+    ],
+)
+def test_a_queued_job_whose_message_the_broker_lost_is_sent_again(
+    monkeypatch, settings, sent_ago, depth, resent
+):
+    from ml.job_kinds import job_kind_get
+
+    settings.ML_JOB_RESEND_AFTER_S = 300
+    sent = []
+    monkeypatch.setattr(services.jobs, "_queue_depth", lambda queue: depth)
+    monkeypatch.setattr(
+        type(job_kind_get("test_count").task()),
+        "apply_async",
+        lambda self, args, queue: sent.append(args) or SimpleNamespace(id="m2"),
+    )
+    job = queued_job(sent_ago=sent_ago)
+
+    outcome = services.job_requeue_stale()
+
+    job.refresh_from_db()
+    assert outcome["resent"] == ([job.pk] if resent else [])
+    assert sent == ([[job.pk]] if resent else [])
+    assert (job.celery_task_id == "m2") is resent
+    assert ("Message lost by the queue; sent again" in job.log) is resent
+
+
+def test_the_depth_of_a_queue_is_read_from_the_broker():
+    depth = services.jobs._queue_depth("a-queue-nobody-uses")
+    assert depth == 0
