@@ -16,6 +16,7 @@ from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.html import format_html
 
+from shop.exports import attr, export_action
 from shop.models import ApiKey, Category, Customer, Event, Order, OrderItem, Product, Review
 
 
@@ -132,6 +133,21 @@ class StockFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    actions = [
+        export_action(
+            [
+                ("sku", attr("sku")),
+                ("title", attr("title")),
+                ("category", attr("category__name")),
+                ("price", attr("price")),
+                ("currency", attr("currency")),
+                ("stock", attr("stock")),
+                ("is_active", attr("is_active")),
+                ("description", attr("description")),
+            ],
+            select_related=["category"],
+        )
+    ]
     # The insights panel (sentiment, aspects, summary) loads into the change form with htmx.
     change_form_template = "insights/aspects/product_change_form.html"
     list_display = [
@@ -188,6 +204,18 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    actions = [
+        export_action(
+            [
+                ("external_id", attr("external_id")),
+                ("email", attr("email")),
+                ("name", attr("name")),
+                ("country", attr("country")),
+                ("marketing_consent", attr("marketing_consent")),
+                ("created_at", attr("created_at")),
+            ]
+        )
+    ]
     # The insights panel (segment, churn risk, expected value) loads into the change form with htmx.
     change_form_template = "insights/customers/customer_change_form.html"
     list_display = [
@@ -247,6 +275,20 @@ class OrderItemInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    actions = [
+        export_action(
+            [
+                ("order_number", attr("number")),
+                ("customer_id", attr("customer__external_id")),
+                ("status", attr("status")),
+                ("total", attr("total")),
+                ("currency", attr("currency")),
+                ("country", attr("country")),
+                ("placed_at", attr("placed_at")),
+            ],
+            select_related=["customer"],
+        )
+    ]
     list_display = [
         "number",
         "customer",
@@ -293,6 +335,19 @@ class OrderItemAdmin(admin.ModelAdmin):
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
+    actions = [
+        export_action(
+            [
+                ("product_sku", attr("product__sku")),
+                ("customer_id", attr("customer__external_id")),
+                ("rating", attr("rating")),
+                ("title", attr("title")),
+                ("text", attr("text")),
+                ("created_at", attr("created_at")),
+            ],
+            select_related=["product", "customer"],
+        )
+    ]
     list_display = ["product", "customer", "rating", "title", "created_at"]
     list_select_related = ["product", "customer"]
     list_filter = ["rating", "created_at"]

@@ -47,6 +47,8 @@ ENTITY_DEPENDENCIES = {
 FILE_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 CATEGORY_SEPARATOR = ">"
 
+# The longest product description or review text accepted (a long page of text).
+MAX_LONG_TEXT = 20_000
 _BATCH_SIZE = 1000
 _LOOKUP_CHUNK = 2000
 _CENT = Decimal("0.01")
@@ -142,20 +144,59 @@ def _read_file(path: Path, report: ImportReport, *, required_columns: Sequence[s
     if not path.is_file():
         report.errors.append(RowError(None, "", f"no such file: {path}"))
         return []
+    encoding = _encoding_of(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding=encoding, newline="") as handle:
             if kind == "csv":
                 return _read_csv(handle, report, required_columns=required_columns)
             return _read_jsonl(handle, report)
-    except UnicodeDecodeError as exc:
-        report.errors.append(RowError(None, "", f"not UTF-8 text ({exc.reason})"))
+    except UnicodeDecodeError:
+        report.errors.append(_not_utf8_error(path, kind))
         return []
+
+
+# The longest cell (CSV) or line (JSON Lines) read; longer ones are row errors, so a corrupt or
+# hostile file cannot make the importer hold gigabytes in memory.
+MAX_FIELD_CHARS = 1_000_000
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _encoding_of(path: Path) -> str:
+    """UTF-16 when the file starts with its byte order mark (spreadsheets' "Unicode text"),
+    else UTF-8 (a UTF-8 byte order mark is skipped)."""
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    return "utf-16" if start in _UTF16_BOMS else "utf-8-sig"
+
+
+def _not_utf8_error(path: Path, kind: str) -> RowError:
+    """Where the first byte that is not UTF-8 is, as a row error the user can act on."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = line[exc.start : exc.start + 1].hex()
+                hint = ""
+                try:
+                    line.decode("cp1252")
+                    hint = " (it reads as Windows-1252 / Latin-1)"
+                except UnicodeDecodeError:
+                    pass
+                return RowError(
+                    number,
+                    "",
+                    f"byte 0x{bad} at character {exc.start + 1} is not UTF-8 text{hint}; "
+                    f"save the {kind.upper()} file as UTF-8 and import it again",
+                )
+    return RowError(None, "", "the file is not UTF-8 text")
 
 
 def _read_csv(
     handle: Iterable[str], report: ImportReport, *, required_columns: Sequence[str]
 ) -> Rows:
     rows: Rows = []
+    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(handle)
     try:
         header = next(reader, None)
@@ -187,7 +228,10 @@ def _read_csv(
                 continue
             rows.append((start, dict(zip(columns, record, strict=False))))
     except csv.Error as exc:
-        report.errors.append(RowError(reader.line_num or None, "", f"unreadable CSV: {exc}"))
+        message = f"unreadable CSV: {exc}"
+        if "field larger than field limit" in str(exc):
+            message = f"a cell is longer than {MAX_FIELD_CHARS:,} characters"
+        report.errors.append(RowError(reader.line_num or None, "", message))
     return rows
 
 
@@ -197,6 +241,11 @@ def _read_jsonl(handle: Iterable[str], report: ImportReport) -> Rows:
         if not line.strip():
             continue
         report.rows += 1
+        if len(line) > MAX_FIELD_CHARS:
+            report.errors.append(
+                RowError(number, "", f"the line is longer than {MAX_FIELD_CHARS:,} characters")
+            )
+            continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -234,6 +283,10 @@ class _Row:
         if isinstance(value, int | float):
             return str(value)
         if isinstance(value, str):
+            if "\x00" in value:
+                # Binary garbage, and a value PostgreSQL cannot store.
+                self.error(column, "contains a NUL character (binary data?)")
+                return None
             # Line breaks inside a value are stored as "\n", whatever the file used.
             return value.replace("\r\n", "\n").replace("\r", "\n").strip() or None
         self.error(column, f"expected a single value, got {type(value).__name__}")
@@ -242,9 +295,10 @@ class _Row:
     def text(
         self, column: str, *, required: bool = False, max_length: int | None = None
     ) -> str | None:
+        errors_before = len(self.errors)
         value = self.raw(column)
         if value is None:
-            if required:
+            if required and len(self.errors) == errors_before:
                 self.error(column, "is required")
             return None
         if max_length is not None and len(value) > max_length:
@@ -540,7 +594,7 @@ def _products_validate(rows: Rows, report: ImportReport) -> list[_Record]:
         sku = row.sku()
         values = {
             "title": row.text("title", required=True, max_length=255),
-            "description": row.text("description") or "",
+            "description": row.text("description", max_length=MAX_LONG_TEXT) or "",
             "category": row.category_path("category"),
             "price": row.money("price", required=True),
             "currency": row.currency(),
@@ -841,7 +895,7 @@ def _reviews_validate(rows: Rows, report: ImportReport) -> list[_Record]:
             "customer_id": customer[0] if customer else None,
             "rating": rating,
             "title": row.text("title", max_length=255) or "",
-            "text": row.text("text") or "",
+            "text": row.text("text", max_length=MAX_LONG_TEXT) or "",
             "created_at": row.moment("created_at", required=True),
         }
         if row.errors:
