@@ -13,7 +13,35 @@ from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
 
 INSPECT_PERMISSION = "recommendations.view_personallist"
-METRIC_COLUMNS = ("hr@10", "ndcg@10", "hr@20", "ndcg@20", "mrr", "coverage@20", "train_s")
+METRIC_COLUMNS = (
+    "hr@10",
+    "ndcg@10",
+    "hr@20",
+    "ndcg@20",
+    "mrr",
+    "coverage@20",
+    "popularity_bias@20",
+    "train_s",
+)
+EXPOSURE_KEYS = (("exposure@20", "Category"), ("exposure_price@20", "Price tier"))
+
+
+def exposure_tables(models: dict[str, dict]) -> list[dict]:
+    """Per grouping (category, price tier): each group's catalogue share and, per recommender,
+    its share of the top-20 slots over that (1.0 = shown as often as the catalogue holds it)."""
+    tables = []
+    for key, title in EXPOSURE_KEYS:
+        names = [name for name, metrics in models.items() if key in metrics]
+        if not names:
+            continue
+        groups = sorted({group for name in names for group in models[name][key]})
+        rows = []
+        for group in groups:
+            cells = [models[name][key].get(group, {}) for name in names]
+            share = next((c["catalogue_share"] for c in cells if "catalogue_share" in c), None)
+            rows.append({"group": group, "share": share, "ratios": [c.get("ratio") for c in cells]})
+        tables.append({"title": title, "recommenders": names, "rows": rows})
+    return tables
 
 
 def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
@@ -27,6 +55,7 @@ def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
             for name in models
         ]
         context["evaluation_users"] = (champion.version.metrics or {}).get("users")
+        context["exposure"] = exposure_tables(models)
     context["metric_columns"] = METRIC_COLUMNS
     if customer_id is None and not session_id:
         context["lists"] = [serving.render(serving.trending(10))]

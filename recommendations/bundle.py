@@ -40,7 +40,7 @@ import numpy as np
 from recommendations import engine
 from recommendations.engine.blender import Blender, BlendSource, BusinessRules
 from recommendations.engine.data import InteractionData, leave_one_out
-from recommendations.engine.metrics import evaluate
+from recommendations.engine.metrics import evaluate, price_tiers
 
 CATALOGUE_FILE = "catalogue.json"
 EVALUATION_FILE = "evaluation.json"
@@ -60,6 +60,7 @@ class CatalogueItem:
     title: str
     category_id: int | None
     category: str
+    price: float | None = None  # None in bundles trained before prices were recorded
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ def evaluate_personal(
         return result
     item_counts = train.item_counts()
     groups = [item.category or "(none)" for item in catalogue.items]
+    tiers = price_tiers([item.price for item in catalogue.items])
     for name in PERSONAL_RECOMMENDERS:
         if name not in recommenders:
             continue
@@ -270,6 +272,7 @@ def evaluate_personal(
             ks=ks,
             item_counts=item_counts,
             item_groups=groups,
+            item_tiers=tiers,
         )
         result["models"][name] = _rounded(metrics)
     return result

@@ -58,6 +58,7 @@ def catalogue_from_rows(rows: list[dict]) -> Catalogue:
                 title=row["title"],
                 category_id=row["category_id"],
                 category=row.get("category__name") or "",
+                price=float(row["price"]) if row.get("price") is not None else None,
             )
             for row in rows
         )

@@ -296,10 +296,11 @@ def order_item_rows(
 
 def product_catalogue_rows() -> list[dict]:
     """Every product with what the recommenders learn from: id, title, description and
-    category (id and name); in id order. (What may be shown is decided at serving time.)"""
+    category (id and name), and its price (for exposure by price tier); in id order. (What may
+    be shown is decided at serving time.)"""
     return list(
         Product.objects.order_by("pk").values(
-            "id", "title", "description", "category_id", "category__name"
+            "id", "title", "description", "category_id", "category__name", "price"
         )
     )
 

@@ -133,6 +133,35 @@ def exposure_by_group(
     return report
 
 
+PRICE_TIERS = ("low", "mid", "high")
+
+
+def price_tiers(prices: Sequence[float | None]) -> list[str]:
+    """Each item's price tier: the catalogue's own price terciles ("low", "mid", "high"), so
+    exposure by tier is measured against the catalogue's shares; "(no price)" where unknown.
+    Tier labels carry their price range, e.g. "low (< 19.99)"."""
+    known = np.asarray([price for price in prices if price is not None], dtype=np.float64)
+    if not len(known):
+        return ["(no price)"] * len(prices)
+    low_cut, high_cut = np.quantile(known, [1 / 3, 2 / 3])
+    labels = {
+        "low": f"low (< {low_cut:.2f})",
+        "mid": f"mid ({low_cut:.2f}-{high_cut:.2f})",
+        "high": f"high (> {high_cut:.2f})",
+    }
+    tiers = []
+    for price in prices:
+        if price is None:
+            tiers.append("(no price)")
+        elif price < low_cut:
+            tiers.append(labels["low"])
+        elif price <= high_cut:
+            tiers.append(labels["mid"])
+        else:
+            tiers.append(labels["high"])
+    return tiers
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best items per row, best first; ties by lower item index."""
     k = min(k, scores.shape[1])
@@ -161,11 +190,13 @@ def evaluate(
     batch_size: int = 1024,
     item_counts: np.ndarray | None = None,
     item_groups: Sequence[str] | None = None,
+    item_tiers: Sequence[str] | None = None,
 ) -> dict[str, float | dict]:
     """Full-ranking metrics of a scorer on (history, target) pairs, in batches of users.
 
     Returns hr@k, precision@k, ndcg@k for each k, mrr, coverage@K, (when item_counts is
-    given) popularity_bias@K and (when item_groups is given) exposure@K, where K = max(ks).
+    given) popularity_bias@K, (when item_groups, e.g. categories, are given) exposure@K and
+    (when item_tiers, e.g. price_tiers(), are given) exposure_price@K, where K = max(ks).
     """
     targets = np.asarray(targets, dtype=np.int64)
     ranks: list[np.ndarray] = []
@@ -194,4 +225,6 @@ def evaluate(
         result[f"popularity_bias@{k_max}"] = popularity_bias(top_items, item_counts)
     if item_groups is not None:
         result[f"exposure@{k_max}"] = exposure_by_group(top_items, item_groups)
+    if item_tiers is not None:
+        result[f"exposure_price@{k_max}"] = exposure_by_group(top_items, item_tiers)
     return result

@@ -79,6 +79,7 @@ def test_inspector_shows_history_lists_and_offline_metrics(client, trained):
         assert f"<h2>{heading}" in page
     assert "popularity (baseline)" in page and "sequential" in page
     assert trained.products["A"].title in page
+    assert "Exposure by category" in page and "Exposure by price tier" in page
 
 
 def test_inspector_reports_an_unknown_customer_and_needs_permission(client, trained):

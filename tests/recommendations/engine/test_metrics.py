@@ -13,6 +13,7 @@ from recommendations.engine.metrics import (
     popularity_bias,
     popularity_percentiles,
     precision,
+    price_tiers,
     target_ranks,
     top_k,
 )
@@ -74,6 +75,32 @@ def test_exposure_by_group_compares_shown_share_with_catalogue_share():
 
     assert report["b"] == {"exposure": 0.75, "catalogue_share": 0.25, "ratio": 3.0}
     assert report["a"]["exposure"] == 0.25
+
+
+def test_price_tiers_are_the_catalogues_own_terciles():
+    tiers = price_tiers([1.0, 2.0, 3.0, 10.0, 20.0, 30.0, None, 100.0, 200.0])
+
+    assert [tier.split(" ")[0] for tier in tiers] == [
+        "low", "low", "low", "mid", "mid", "high", "(no", "high", "high"
+    ]  # fmt: skip
+    assert tiers[0] == "low (< 5.33)"  # the label carries the range
+    assert price_tiers([None, None]) == ["(no price)", "(no price)"]
+
+
+def test_evaluate_reports_exposure_by_price_tier_when_given_tiers():
+    table = np.array([[0.0, 0.0, 0.9, 0.8], [0.0, 0.0, 0.9, 0.8]])
+
+    result = evaluate(
+        lambda histories: table[: len(histories)],
+        [np.array([0]), np.array([1])],
+        np.array([2, 3]),
+        ks=(2,),
+        item_tiers=["cheap", "cheap", "dear", "dear"],
+    )
+
+    # Every slot goes to the dear half of the catalogue: twice its share, none for cheap.
+    assert result["exposure_price@2"]["dear"]["ratio"] == 2.0
+    assert result["exposure_price@2"]["cheap"]["ratio"] == 0.0
 
 
 def test_top_k_orders_by_score_then_item_index():
