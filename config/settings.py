@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "recommendations",
     "marketing",
     "support",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "audit.context.AuditRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -324,6 +326,9 @@ ML_DEVICE = os.environ.get("ML_DEVICE", "auto")
 ML_JOB_HEARTBEAT_S = float(os.environ.get("ML_JOB_HEARTBEAT_S", "30"))
 ML_JOB_STALE_BEATS = int(os.environ.get("ML_JOB_STALE_BEATS", "4"))
 ML_JOB_MAX_ATTEMPTS = int(os.environ.get("ML_JOB_MAX_ATTEMPTS", "3"))
+# A queued job whose message was sent this long ago, that no worker started while its queue on
+# the broker is empty, lost its message (a broker restart) and is sent again.
+ML_JOB_RESEND_AFTER_S = float(os.environ.get("ML_JOB_RESEND_AFTER_S", "300"))
 ML_ARTIFACTS = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": os.environ.get("ML_ARTIFACTS_DIR", str(VAR_DIR / "artifacts"))},
@@ -338,14 +343,36 @@ STORAGES = {
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-# A queued job whose message was sent this long ago, that no worker started while its queue on
-# the broker is empty, lost its message (a broker restart) and is sent again.
-ML_JOB_RESEND_AFTER_S = float(os.environ.get("ML_JOB_RESEND_AFTER_S", "300"))
+# The formatter redacts e-mail addresses and card numbers (shop.privacy.detection), a second
+# line of defence: the test suite writes every record unredacted to VAR_DIR/logs/ and fails
+# when one holds personal data (tests/conftest.py). LOG_FILE adds a log file.
+LOG_FILE = os.environ.get("LOG_FILE", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "plain": {
+            "()": "shop.privacy.detection.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        **(
+            {
+                "file": {
+                    "class": "logging.handlers.WatchedFileHandler",
+                    "filename": LOG_FILE,
+                    "formatter": "plain",
+                }
+            }
+            if LOG_FILE
+            else {}
+        ),
+    },
+    "root": {
+        "handlers": ["console", "file"] if LOG_FILE else ["console"],
+        "level": os.environ.get("LOG_LEVEL", "INFO"),
+    },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

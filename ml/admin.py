@@ -136,6 +136,21 @@ class JobAdmin(admin.ModelAdmin):
             self.message_user(request, f"{skipped} job(s) had already finished.", messages.WARNING)
 
 
+class RetrainFlagFilter(admin.SimpleListFilter):
+    title = "retraining"
+    parameter_name = "retrain"
+
+    def lookups(self, request, model_admin):
+        return [("needed", "Retrain needed"), ("ok", "No retrain needed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "needed":
+            return queryset.filter(retrain_flagged_at__isnull=False)
+        if self.value() == "ok":
+            return queryset.filter(retrain_flagged_at__isnull=True)
+        return queryset
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -162,9 +177,10 @@ class ModelVersionAdmin(ReadOnlyAdmin):
         "base_model",
         "training_job_link",
         "created_at",
+        "retrain_flag",
     ]
     list_display_links = ["version_label"]
-    list_filter = ["task"]
+    list_filter = ["task", RetrainFlagFilter]
     search_fields = ["task", "base_model", "=sha256"]
     date_hierarchy = "created_at"
 
@@ -236,6 +252,17 @@ class ModelVersionAdmin(ReadOnlyAdmin):
     @admin.display(description="Key metric")
     def key_metric(self, obj: ModelVersion) -> str:
         return views.modelversion_key_metric(obj)
+
+    @admin.display(description="Retrain", ordering="retrain_flagged_at")
+    def retrain_flag(self, obj: ModelVersion) -> str:
+        """Set when data the version may have been trained on was erased (shop.privacy)."""
+        if obj.retrain_flagged_at is None:
+            return "—"
+        return format_html(
+            '<span title="{}">Retrain needed since {}</span>',
+            obj.retrain_reason,
+            obj.retrain_flagged_at.date(),
+        )
 
     @admin.display(description="Training job", ordering="training_job")
     def training_job_link(self, obj: ModelVersion) -> str:

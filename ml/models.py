@@ -95,6 +95,10 @@ class ModelVersion(models.Model):
     hyperparameters = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when data this version may have been trained on was erased (shop.privacy.services):
+    # the version should be retrained without it and replaced.
+    retrain_flagged_at = models.DateTimeField(null=True, blank=True)
+    retrain_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["task", "-version"]

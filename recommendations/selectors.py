@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from recommendations.bundle import EVENT_WEIGHTS, Catalogue
 from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
+from shop.privacy import selectors as privacy_selectors
 
 RECS_TASK = "recommendations"
 # How many of a shopper's latest steps the models look at (the sequential model's window).
@@ -51,9 +52,11 @@ def behaviour(*, catalogue: Catalogue) -> Behaviour:
     """Every event naming a product and every sold order's items, over the catalogue's item
     indices (products the catalogue does not know are skipped)."""
     found = Behaviour()
+    # Erased customers' placeholders keep their orders (accounting), never their training rows.
+    erased = privacy_selectors.erased_customer_ids()
     for customer_id, session_id, product_id, kind, at in shop_selectors.event_rows_with_products():
         index = catalogue.index_of(product_id)
-        if index is None:
+        if index is None or customer_id in erased:
             continue
         step = (at.timestamp(), index, EVENT_WEIGHTS.get(kind, 1.0))
         if customer_id is not None:
@@ -62,7 +65,7 @@ def behaviour(*, catalogue: Catalogue) -> Behaviour:
             found.sessions[session_id].append(step)
     for order_id, customer_id, product_id, placed_at in shop_selectors.order_item_rows():
         index = catalogue.index_of(product_id)
-        if index is None:
+        if index is None or customer_id in erased:
             continue
         if index not in found.baskets[order_id]:
             found.baskets[order_id].append(index)

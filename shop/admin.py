@@ -216,8 +216,9 @@ class CustomerAdmin(admin.ModelAdmin):
             ]
         )
     ]
-    # The insights panel (segment, churn risk, expected value) loads into the change form with htmx.
-    change_form_template = "insights/customers/customer_change_form.html"
+    # The insights panel (segment, churn risk, expected value) loads into the change form with htmx;
+    # the privacy template adds the export and erase buttons to it.
+    change_form_template = "admin/shop/customer/privacy_change_form.html"
     list_display = [
         "__str__",
         "email",
@@ -230,7 +231,31 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["marketing_consent", "profiling_consent", "country", "created_at"]
     search_fields = ["name", "=email", "=external_id"]
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "erased_at"]
+
+    def get_urls(self):
+        from django.urls import path
+
+        from shop.privacy import admin_views
+
+        def page(view):
+            return self.admin_site.admin_view(
+                lambda request, object_id: view(request, model_admin=self, object_id=object_id)
+            )
+
+        return [
+            path(
+                "<path:object_id>/export/",
+                page(admin_views.customer_export_view),
+                name="shop_customer_export",
+            ),
+            path(
+                "<path:object_id>/erase/",
+                page(admin_views.customer_erase_view),
+                name="shop_customer_erase",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
         return (

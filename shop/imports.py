@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.services import product_changes_record
 from shop.exceptions import ImportFailed
 from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
 from shop.services import product_rating_aggregates_recompute
@@ -642,7 +643,18 @@ def _products_write(records: list[_Record], report: ImportReport) -> None:
         path = values.pop("category")
         values["category_id"] = categories[path] if path else None
         rows.append((record.key, values))
-    _upsert_by_key(Product, "sku", _PRODUCT_FIELDS, rows, report, also_update=("updated_at",))
+    updates: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
+    _upsert_by_key(
+        Product,
+        "sku",
+        _PRODUCT_FIELDS,
+        rows,
+        report,
+        also_update=("updated_at",),
+        updated=updates,
+    )
+    # Price and stock changes go to the audit log, as they do from the admin.
+    product_changes_record(changes=updates)
 
 
 def _upsert_by_key(
@@ -653,15 +665,18 @@ def _upsert_by_key(
     report: ImportReport,
     *,
     also_update: tuple[str, ...] = (),
+    updated: list | None = None,
 ) -> list:
     """Insert or update rows on their natural key, counting created/updated/unchanged.
 
     Existing values are read in chunks (no per-row query); unchanged rows are not written.
-    Returns the model instances that were written.
+    Returns the model instances that were written; `updated`, when given, receives (pk, key,
+    values before, values after) of each updated row.
     """
     existing: dict[str, dict[str, Any]] = {}
     for chunk in _chunks([key for key, _values in rows]):
-        for row in model.objects.filter(**{f"{key_field}__in": chunk}).values(key_field, *fields):
+        found = model.objects.filter(**{f"{key_field}__in": chunk})
+        for row in found.values("pk", key_field, *fields):
             existing[row[key_field]] = row
     to_save = []
     for key, values in rows:
@@ -670,6 +685,8 @@ def _upsert_by_key(
             report.created += 1
         elif _changed(current, values):
             report.updated += 1
+            if updated is not None:
+                updated.append((current["pk"], key, current, values))
         else:
             report.unchanged += 1
             continue

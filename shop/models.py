@@ -91,12 +91,24 @@ class Customer(models.Model):
         default=True, help_text="May the store use this customer's behaviour for personalisation?"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the customer's personal data was erased (shop.privacy.services); the "
+        "row stays as an anonymous placeholder that keeps the orders.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["country"], name="customer_country"),
             models.Index(fields=["-created_at"], name="customer_created"),
+            models.Index(
+                fields=["erased_at"],
+                name="customer_erased",
+                condition=Q(erased_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,58 @@ def _isolated_filesystem_broker(tmp_path_factory: pytest.TempPathFactory) -> Non
     }
 
 
+SUITE_LOG_NAME = "test-suite.log"
+
+
+def _suite_log_path() -> Path:
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "logs" / SUITE_LOG_NAME
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_log_file() -> Iterator[Path]:
+    """Every log record of the run, as the code emitted it (no redaction), in
+    VAR_DIR/logs/test-suite.log; `pytest_sessionfinish` scans it for personal data."""
+    import logging
+
+    path = _suite_log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    yield path
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run when the suite's logs hold an e-mail address or a card number: the code
+    must never log personal data (see docs/privacy.md)."""
+    try:
+        path = _suite_log_path()
+    except Exception:  # noqa: BLE001 - Django not configured: nothing was logged
+        return
+    if not path.exists():
+        return
+    from shop.privacy.detection import personal_data_in
+
+    leaks = [
+        line.rstrip()
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if personal_data_in(line)
+    ]
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"Personal data in the suite's logs ({path}):", red=True)
+            for line in leaks[:20]:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = 1
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Throttles count each caller's requests in the cache, which outlives a test (and user ids

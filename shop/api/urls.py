@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from shop.api import views
+from shop.api import privacy_views, views
 
 app_name = "shop-api"
 
@@ -20,4 +20,16 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="order-list"),
     path("orders/<id:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("events/", views.EventIngestView.as_view(), name="event-ingest"),
+    path("me/export/", privacy_views.MyExportView.as_view(), name="my-export"),
+    path("me/erase/", privacy_views.MyErasureView.as_view(), name="my-erase"),
+    path(
+        "privacy/customers/<id:customer_id>/export/",
+        privacy_views.CustomerExportView.as_view(),
+        name="customer-export",
+    ),
+    path(
+        "privacy/customers/<id:customer_id>/erase/",
+        privacy_views.CustomerEraseView.as_view(),
+        name="customer-erase",
+    ),
 ]

@@ -123,6 +123,10 @@ API_MATRIX = {
     "POST /ads/events/":                                  "U D D | D A D D D D | A A A A A",
     "GET /marketing/campaigns/{campaign_id}/report/":     "U D D | D D D D D D | D A A D A",
     "GET /health/":                                       "A A A | A A A A A A | A A A A A",
+    "GET /me/export/":                                    "U A A | D D D D D D | D D D D D",
+    "POST /me/erase/":                                    "U A A | D D D D D D | D D D D D",
+    "GET /privacy/customers/{customer_id}/export/":       "U D D | D D D D D D | D A D D D",
+    "POST /privacy/customers/{customer_id}/erase/":       "U D D | D D D D D D | D A D D D",
 }
 # fmt: on
 # Outside the schema: the schema and its docs are public.
@@ -275,6 +279,8 @@ def api_request(operation: str, world: dict) -> tuple[str, str, dict | None]:
         f"/api/v1/products/{product.pk}/reviews/": {"rating": 5},
         f"/api/v1/models/{world['version'].pk}/promote/": {"alias": "challenger"},
         "/api/v1/models/tasks/sentiment/rollback/": {"alias": "champion"},
+        "/api/v1/me/erase/": {"password": PASSWORD},
+        f"/api/v1/privacy/customers/{world['customer'].pk}/erase/": {"confirm": True},
     }
     return method, path, bodies.get(path) if method == "POST" else None
 
@@ -409,6 +415,10 @@ ADMIN_MODEL_MATRIX = {
     "support.intent add":                        "L L L | D D D D A",
     "support.intentexample changelist":          "L L L | D A D A A",
     "support.intentexample add":                 "L L L | D D D A A",
+    "audit.auditentry changelist":               "L L L | D A D D A",
+    "audit.auditentry add":                      "L L L | D D D D D",
+    "audit.privacyrequest changelist":           "L L L | D A D D D",
+    "audit.privacyrequest add":                  "L L L | D D D D D",
 }
 
 # The admin's own pages and the custom pages (URL name: method and outcomes).
@@ -432,6 +442,8 @@ ADMIN_PAGE_MATRIX = {
     "admin:recommendations_inspector":        ("GET",  "L L L | D A A D A"),
     "insights:home":                          ("GET",  "L L L | A A A A A"),
     "insights:home-chart":                    ("GET",  "L L L | D A D A A"),
+    "admin:shop_customer_export":             ("GET",  "L L L | D A D D D"),
+    "admin:shop_customer_erase":              ("GET",  "L L L | D A D D D"),
 }
 # fmt: on
 # Admin URLs that are neither a model's page nor in ADMIN_PAGE_MATRIX, and why.
@@ -509,6 +521,8 @@ def admin_page_url(name: str, world: dict) -> str:
         "admin:ml_modelversion_rollback": ["sentiment", "champion"],
         "admin:auth_user_password_change": [world["customer"].user.pk],
         "insights:home-chart": ["orders"],
+        "admin:shop_customer_export": [world["customer"].pk],
+        "admin:shop_customer_erase": [world["customer"].pk],
     }
     return reverse(name, args=args.get(name, []))
 
