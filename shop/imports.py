@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -1024,8 +1024,30 @@ def _events_write(records: list[_Record], report: ImportReport) -> None:
             to_update.append(Event(pk=current["pk"], **record.values))
         else:
             report.unchanged += 1
-    Event.objects.bulk_create(to_create, batch_size=_BATCH_SIZE)
+    _insert_new(Event, to_create, _EVENT_COLUMNS)
     Event.objects.bulk_update(to_update, list(_EVENT_PAYLOAD), batch_size=_BATCH_SIZE)
+
+
+_EVENT_COLUMNS = ("kind", "customer", "session_id", "product", "query", "occurred_at", "source")
+
+
+def _insert_new(model, objects: list, field_names: Sequence[str]) -> None:
+    """Insert new rows: with PostgreSQL's COPY, the fastest way in (no SQL to build per row,
+    no per-value preparation), else bulk_create. Inside the import's transaction either way;
+    like bulk_create it sends no signals, and the objects get no primary keys."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=_BATCH_SIZE)
+        return
+    fields = [model._meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    attnames = [field.attname for field in fields]
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for obj in objects:
+            copy.write_row([getattr(obj, name) for name in attnames])
 
 
 # --- Entity services ---------------------------------------------------------------------
