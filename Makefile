@@ -31,6 +31,7 @@ run: migrate
 	$(PY) manage.py customer_scores --backfill-weeks 12
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap
+	$(PY) manage.py support_seed
 	PORT=$(PORT) $(PY) -m config.launcher
 
 test: $(INSTALLED)

@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("insights.api.urls")),
     path("", include("recommendations.api.urls")),
     path("", include("marketing.api.urls")),
+    path("", include("support.api.urls")),
 ]

@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "shop.models.Order.Status",
         "JobStatusEnum": "ml.models.Job.Status",
+        "ConversationStatusEnum": "support.models.Conversation.Status",
     },
 }
 CACHES = {
@@ -313,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.customer_scores_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    "nightly-support-kb-index": {
+        "task": "support.kb_index_nightly",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 
 # --- ML ----------------------------------------------------------------------------------
@@ -376,3 +381,17 @@ LOGGING = {
     },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Support assistant -------------------------------------------------------------------
+# Days after the order date during which a delivered order can be returned (the tools and
+# the seeded returns article state the same number).
+SUPPORT_RETURN_WINDOW_DAYS = int(os.environ.get("SUPPORT_RETURN_WINDOW_DAYS", "30"))
+# Phrase answers with the generator (checked against the sources; extractive otherwise).
+# Off by default: on a CPU a generated answer takes seconds.
+SUPPORT_GENERATE_ANSWERS = os.environ.get("SUPPORT_GENERATE_ANSWERS", "0") == "1"
+# Passages below this cosine similarity to the question are not relevant (chosen in
+# tests/support/test_retrieval_quality.py); at most this many are cited.
+SUPPORT_RETRIEVAL_THRESHOLD = float(os.environ.get("SUPPORT_RETRIEVAL_THRESHOLD", "0.3"))
+SUPPORT_RETRIEVAL_TOP_K = int(os.environ.get("SUPPORT_RETRIEVAL_TOP_K", "2"))
+# A shopper message this similar to an earlier one of the conversation is a repeat.
+SUPPORT_REPEAT_SIMILARITY = float(os.environ.get("SUPPORT_REPEAT_SIMILARITY", "0.9"))

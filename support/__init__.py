@@ -1,4 +1,6 @@
 """Support assistant: intents (a classifier fine-tuned from the encoder, with a "not sure"
-threshold), their labelled examples, conversations and messages. Knowledge base, grounded
-answers and handoff to support agents are built next on these models.
+threshold) and their labelled examples; the knowledge base (articles and product facts as
+embedded passages); conversations whose answers are grounded in retrieved passages and in the
+shopper's own orders, with citations; PII redaction; handoff to support agents (queue, take,
+reply, resolve), ratings, the support dashboard, the chat API and the chat widget.
 """

@@ -1,13 +1,26 @@
 """Admin of support: intents, their labelled examples (with a link to fine-tune the intent
 model on them) and conversations, where staff correct the intent predicted for a shopper
-message; each correction is also added as an example, so the next fine-tune learns it."""
+message (each correction is also added as an example, so the next fine-tune learns it); the
+knowledge base (articles, re-indexing); the agents' queue of handoffs (take, reply, resolve)
+and the support dashboard.
+
+Shopper messages are shown redacted (support.redaction) to everyone but the conversation's
+assigned agent."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Case, Value, When
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from config.api import DomainError
 from support import selectors, services
-from support.models import Conversation, Intent, IntentExample, Message
+from support.models import Article, Conversation, Handoff, Intent, IntentExample, Message
+from support.redaction import redact_text
 
 SUBMIT_JOB_PERMISSION = "ml.add_job"
 TRAIN_QUERY = f"?kind=finetune_classifier&task={selectors.INTENT_TASK}&dataset=" + (
@@ -86,7 +99,7 @@ class MessageInline(admin.TabularInline):
     fields = [
         "created_at",
         "role",
-        "text",
+        "text_shown",
         "predicted_intent",
         "confidence_column",
         "model_version",
@@ -95,7 +108,7 @@ class MessageInline(admin.TabularInline):
     readonly_fields = [
         "created_at",
         "role",
-        "text",
+        "text_shown",
         "predicted_intent",
         "confidence_column",
         "model_version",
@@ -108,11 +121,24 @@ class MessageInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
+        viewer_is_agent = Case(
+            When(conversation__assigned_agent_id=request.user.pk, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
         return (
             super()
             .get_queryset(request)
             .select_related("predicted_intent", "corrected_intent", "model_version")
+            .annotate(viewer_is_agent=viewer_is_agent)
         )
+
+    @admin.display(description="Text")
+    def text_shown(self, obj: Message) -> str:
+        """As written for the assigned agent; redacted for everyone else."""
+        if getattr(obj, "viewer_is_agent", False):
+            return obj.text
+        return redact_text(obj.text)
 
     @admin.display(description="Confidence")
     def confidence_column(self, obj: Message) -> str:
@@ -159,3 +185,245 @@ class ConversationAdmin(admin.ModelAdmin):
                 "fine-tune trains on them.",
                 messages.SUCCESS,
             )
+
+
+# --- knowledge base -----------------------------------------------------------------------
+
+REINDEX_PERMISSION = "support.change_article"
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "topic", "is_published", "passage_count", "updated_at"]
+    list_filter = ["topic", "is_published"]
+    search_fields = ["title", "body"]
+    fields = ["title", "topic", "body", "is_published", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+    change_list_template = "support/article_change_list.html"
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(passage_total=Count("passages"))
+
+    @admin.display(description="Indexed passages", ordering="passage_total")
+    def passage_count(self, obj: Article) -> int:
+        return obj.passage_total
+
+    def get_urls(self):
+        custom = [
+            path(
+                "reindex/",
+                self.admin_site.admin_view(self.reindex_view),
+                name="support_article_reindex",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        context = dict(extra_context or {})
+        context["index_summary"] = selectors.knowledge_index_summary()
+        context["can_reindex"] = request.user.has_perm(REINDEX_PERMISSION)
+        return super().changelist_view(request, context)
+
+    def reindex_view(self, request):
+        """POST: queue the `support_kb_index` job and show its progress page."""
+        if not request.user.has_perm(REINDEX_PERMISSION):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = services.knowledge_index_submit(user=request.user)
+        self.message_user(
+            request,
+            f"Re-indexing queued as job #{job.pk}; answers use the new index once it finishes.",
+            messages.SUCCESS,
+        )
+        return redirect("admin:support_article_changelist")
+
+
+# --- handoffs: the agents' queue ----------------------------------------------------------
+
+WORK_PERMISSION = "support.change_handoff"
+VIEW_PERMISSION = "support.view_handoff"
+MAX_ID = 2**63 - 1
+DASHBOARD_PERMISSION = "support.view_conversation"
+
+
+class HandoffStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("queue", "Open or taken (the queue)"), *Handoff.Status.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value() or "queue"
+        if value == "queue":
+            return queryset.exclude(status=Handoff.Status.RESOLVED)
+        return queryset.filter(status=value)
+
+    def choices(self, changelist):
+        value = self.value() or "queue"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    """The changelist is the agents' queue: unresolved handoffs, oldest first."""
+
+    list_display = [
+        "work_link",
+        "reason",
+        "intent",
+        "sentiment",
+        "customer_column",
+        "orders_column",
+        "status",
+        "agent",
+        "created_at",
+    ]
+    list_filter = [HandoffStatusFilter, "reason"]
+    list_select_related = ["conversation__customer", "intent", "agent"]
+    ordering = ["created_at", "pk"]
+    fields = [
+        "conversation",
+        "reason",
+        "status",
+        "intent",
+        "sentiment",
+        "orders",
+        "suggested_reply",
+        "agent",
+        "created_at",
+        "taken_at",
+        "first_response_at",
+        "resolved_at",
+    ]
+    readonly_fields = fields
+    change_list_template = "support/handoff_change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Handoff")
+    def work_link(self, obj: Handoff):
+        url = reverse("admin:support_handoff_work", args=[obj.pk])
+        return format_html('<a href="{}">#{} — open the conversation</a>', url, obj.pk)
+
+    @admin.display(description="Customer")
+    def customer_column(self, obj: Handoff) -> str:
+        return str(obj.conversation.customer) if obj.conversation.customer else "anonymous"
+
+    @admin.display(description="Orders")
+    def orders_column(self, obj: Handoff) -> str:
+        return ", ".join(obj.orders) or "—"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        custom = [
+            path("<int:pk>/work/", view(self.work_view), name="support_handoff_work"),
+            path("dashboard/", view(self.dashboard_view), name="support_handoff_dashboard"),
+            path(
+                "dashboard/<slug:name>.json",
+                view(self.dashboard_chart_view),
+                name="support_handoff_dashboard_chart",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        context = dict(extra_context or {})
+        context["can_see_dashboard"] = request.user.has_perm(DASHBOARD_PERMISSION)
+        return super().changelist_view(request, context)
+
+    def work_view(self, request, pk: int):
+        """GET (view permission): the conversation with its context; POST (change
+        permission) action=take|reply|resolve."""
+        needed = WORK_PERMISSION if request.method == "POST" else VIEW_PERMISSION
+        if not request.user.has_perm(needed):
+            raise PermissionDenied
+        try:
+            if pk > MAX_ID:
+                raise Handoff.DoesNotExist
+            handoff = selectors.handoff_get(handoff_id=pk)
+        except Handoff.DoesNotExist as exc:
+            raise Http404("No such handoff.") from exc
+        error = ""
+        if request.method == "POST":
+            action = request.POST.get("action", "")
+            try:
+                if action == "take":
+                    services.handoff_take(handoff_id=pk, agent=request.user)
+                    self.message_user(request, "You have taken this conversation.")
+                elif action == "reply":
+                    services.agent_reply(
+                        handoff_id=pk, agent=request.user, text=request.POST.get("text", "")
+                    )
+                    self.message_user(request, "Reply sent; the shopper sees it in the chat.")
+                elif action == "resolve":
+                    services.handoff_resolve(handoff_id=pk, agent=request.user)
+                    self.message_user(request, "Conversation resolved.")
+                    return redirect("admin:support_handoff_changelist")
+                else:
+                    error = "Unknown action."
+            except (DomainError, ValueError) as exc:
+                error = getattr(exc, "message", str(exc))
+            if not error:
+                return redirect("admin:support_handoff_work", pk)
+            handoff = selectors.handoff_get(handoff_id=pk)
+        conversation = handoff.conversation
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Handoff #{handoff.pk}: {handoff.get_reason_display()}",
+            "opts": self.model._meta,
+            "handoff": handoff,
+            "conversation": conversation,
+            "messages_shown": selectors.transcript(conversation=conversation, viewer=request.user),
+            "raw_transcript": conversation.assigned_agent_id == request.user.pk,
+            "error": error,
+            "is_mine": handoff.agent_id == request.user.pk,
+            "resolved": handoff.status == Handoff.Status.RESOLVED,
+            "can_work": request.user.has_perm(WORK_PERMISSION),
+        }
+        return TemplateResponse(
+            request, "support/handoff_work.html", context, status=400 if error else 200
+        )
+
+    def dashboard_view(self, request):
+        if not request.user.has_perm(DASHBOARD_PERMISSION):
+            raise PermissionDenied
+        from insights.home.charts import chart_table
+
+        charts = []
+        for name in selectors.DASHBOARD_CHARTS:
+            chart = selectors.dashboard_chart(name=name)
+            charts.append(
+                {
+                    "name": name,
+                    "title": chart["title"],
+                    "url": reverse("admin:support_handoff_dashboard_chart", args=[name]),
+                    "table": chart_table(chart),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Support dashboard",
+            "opts": self.model._meta,
+            "charts": charts,
+        }
+        return TemplateResponse(request, "support/dashboard.html", context)
+
+    def dashboard_chart_view(self, request, name: str):
+        if not request.user.has_perm(DASHBOARD_PERMISSION):
+            raise PermissionDenied
+        if name not in selectors.DASHBOARD_CHARTS:
+            raise Http404("No such chart.")
+        return JsonResponse(selectors.dashboard_chart(name=name))

@@ -123,6 +123,11 @@ API_MATRIX = {
     "POST /ads/events/":                                  "U D D | D A D D D D | A A A A A",
     "GET /marketing/campaigns/{campaign_id}/report/":     "U D D | D D D D D D | D A A D A",
     "GET /health/":                                       "A A A | A A A A A A | A A A A A",
+    "POST /support/conversations/":                       "U A A | D D D D D A | D D D D D",
+    "GET /support/conversations/{id}/messages/":          "U A H | D D D D D H | D D D D D",
+    "POST /support/conversations/{id}/messages/":         "U A H | D D D D D H | D D D D D",
+    "POST /support/conversations/{id}/messages/{message_id}/rating/": "U A H | D D D D D H | D D D D D",  # noqa: E501
+    "POST /support/conversations/{id}/rating/":           "U A H | D D D D D H | D D D D D",
     "GET /me/export/":                                    "U A A | D D D D D D | D D D D D",
     "POST /me/erase/":                                    "U A A | D D D D D D | D D D D D",
     "GET /privacy/customers/{customer_id}/export/":       "U D D | D D D D D D | D A D D D",
@@ -244,6 +249,8 @@ def api_client_for(caller: str, world: dict) -> APIClient:
 def api_request(operation: str, world: dict) -> tuple[str, str, dict | None]:
     """The method, path and body of a request that succeeds for a caller who is allowed."""
     method, path = operation.split(" ", 1)
+    if path.startswith("/api/v1/support/"):
+        return support_api_request(method, path, world)
     product = world["product"]
     path = (
         path.replace("{product_id}", str(product.pk))
@@ -283,6 +290,32 @@ def api_request(operation: str, world: dict) -> tuple[str, str, dict | None]:
         f"/api/v1/privacy/customers/{world['customer'].pk}/erase/": {"confirm": True},
     }
     return method, path, bodies.get(path) if method == "POST" else None
+
+
+def support_world(world: dict) -> dict:
+    """The customer's conversation, an assistant answer in it, and a handoff (made once)."""
+    if "support" not in world:
+        from support.models import Conversation, Handoff, Message
+
+        conversation = Conversation.objects.create(customer=world["customer"])
+        answer = Message.objects.create(conversation=conversation, role="assistant", text="Hi")
+        handoff = Handoff.objects.create(conversation=conversation, reason="asked_for_human")
+        world["support"] = {"conversation": conversation, "answer": answer, "handoff": handoff}
+    return world["support"]
+
+
+def support_api_request(method: str, path: str, world: dict) -> tuple[str, str, dict | None]:
+    """Support chat calls act on the customer's conversation (API-key callers would need its
+    secret, and a customer's conversation has none: a plain 404 for them)."""
+    support = support_world(world)
+    path = path.replace("{id}", str(support["conversation"].pk)).replace(
+        "{message_id}", str(support["answer"].pk)
+    )
+    if path.endswith("/rating/"):
+        body = {"rating": 5} if "/messages/" not in path else {"helpful": True}
+    else:
+        body = {"text": "hello"}
+    return method, path, body if method == "POST" else None
 
 
 def api_outcome(response) -> str:
@@ -415,6 +448,10 @@ ADMIN_MODEL_MATRIX = {
     "support.intent add":                        "L L L | D D D D A",
     "support.intentexample changelist":          "L L L | D A D A A",
     "support.intentexample add":                 "L L L | D D D A A",
+    "support.article changelist":                "L L L | D A D A A",
+    "support.article add":                       "L L L | D A D A A",
+    "support.handoff changelist":                "L L L | D A D A A",
+    "support.handoff add":                       "L L L | D D D D D",
     "audit.auditentry changelist":               "L L L | D A D D A",
     "audit.auditentry add":                      "L L L | D D D D D",
     "audit.privacyrequest changelist":           "L L L | D A D D D",
@@ -442,6 +479,10 @@ ADMIN_PAGE_MATRIX = {
     "admin:recommendations_inspector":        ("GET",  "L L L | D A A D A"),
     "insights:home":                          ("GET",  "L L L | A A A A A"),
     "insights:home-chart":                    ("GET",  "L L L | D A D A A"),
+    "admin:support_article_reindex":          ("POST", "L L L | D A D A A"),
+    "admin:support_handoff_work":             ("GET",  "L L L | D A D A A"),
+    "admin:support_handoff_dashboard":        ("GET",  "L L L | D A D A A"),
+    "admin:support_handoff_dashboard_chart":  ("GET",  "L L L | D A D A A"),
     "admin:shop_customer_export":             ("GET",  "L L L | D A D D D"),
     "admin:shop_customer_erase":              ("GET",  "L L L | D A D D D"),
 }
@@ -524,6 +565,10 @@ def admin_page_url(name: str, world: dict) -> str:
         "admin:shop_customer_export": [world["customer"].pk],
         "admin:shop_customer_erase": [world["customer"].pk],
     }
+    if name == "admin:support_handoff_work":
+        args[name] = [support_world(world)["handoff"].pk]
+    if name == "admin:support_handoff_dashboard_chart":
+        args[name] = ["containment"]
     return reverse(name, args=args.get(name, []))
 
 

@@ -80,3 +80,23 @@ def register_intent_version(directory: Path, *, promote: bool = True) -> ModelVe
     if promote:
         ml_services.alias_promote(version_id=version.pk)
     return version
+
+
+@pytest.fixture(autouse=True)
+def clean_knowledge_cache():
+    """The passage matrix is per process and outlives a test's database."""
+    from support.selectors import knowledge_cache
+
+    knowledge_cache.clear()
+    yield
+    knowledge_cache.clear()
+
+
+@pytest.fixture
+def plain_answers(settings):
+    """Extractive answers (no generator), the default retrieval settings."""
+    settings.SUPPORT_GENERATE_ANSWERS = False
+    settings.SUPPORT_RETRIEVAL_THRESHOLD = 0.3
+    settings.SUPPORT_RETRIEVAL_TOP_K = 2
+    settings.SUPPORT_RETURN_WINDOW_DAYS = 30
+    settings.SUPPORT_REPEAT_SIMILARITY = 0.9
