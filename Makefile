@@ -31,7 +31,7 @@ run: migrate
 	$(PY) manage.py customer_scores --backfill-weeks 12
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap
-	$(PY) manage.py support_seed
+	$(PY) manage.py support_seed --demo-shopper
 	PORT=$(PORT) $(PY) -m config.launcher
 
 test: $(INSTALLED)

@@ -43,6 +43,7 @@ def main() -> int:
         f"  Jobs          {base}/admin/ml/job/\n"
         f"  API           {base}/api/v1/products/\n"
         f"  API docs      {base}/api/docs/\n"
+        f"  Support chat  {base}/support/chat/  (as 'shopper', var/shopper-password.txt)\n"
         f"  Log in with the admin account printed above (var/admin-password.txt).\n"
         "  Ctrl-C stops web, worker and beat.\n",
         flush=True,

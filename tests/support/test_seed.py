@@ -70,3 +70,24 @@ def test_support_seed_keeps_staff_edits_of_intents():
     call_command("support_seed", "--no-index")
 
     assert Intent.objects.get(key="refund").name == "Money back"
+
+
+def test_demo_shopper_gets_a_login_to_the_busiest_demo_customer(capsys, settings, tmp_path):
+    from django.contrib.auth import authenticate
+
+    from tests.factories.shop import CustomerFactory, OrderFactory
+
+    settings.VAR_DIR = tmp_path
+    quiet = CustomerFactory(external_id="demo-1", user=None)
+    busy = CustomerFactory(external_id="demo-2", user=None)
+    OrderFactory.create_batch(2, customer=busy)
+    OrderFactory(customer=quiet)
+
+    call_command("support_seed", "--demo-shopper", "--no-index")
+    call_command("support_seed", "--demo-shopper", "--no-index")  # idempotent
+
+    password = (tmp_path / "shopper-password.txt").read_text().strip()
+    busy.refresh_from_db()
+    assert busy.user is not None and busy.user.username == "shopper"
+    assert authenticate(username="shopper", password=password) == busy.user
+    assert capsys.readouterr().out.count(f"password {password}") == 2
