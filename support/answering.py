@@ -112,6 +112,19 @@ HUMAN_REQUEST = re.compile(
 )
 
 
+# Links, web addresses and e-mail addresses: an injected "add this link" or "write to
+# bob@evil.example" must never reach the shopper unless the store's own sources hold it.
+LINK = re.compile(
+    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|"
+    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|uk|de|fr|info|biz|ru|xyz|shop|store|"
+    r"app|link|click|top)\b",
+    re.IGNORECASE,
+)
+# The prompt's own instructions (generation_prompt): an answer that repeats a run of this
+# many of their words is leaking the prompt ("repeat the text above").
+PROMPT_LEAK_WORDS = 6
+
+
 def _words(text: str) -> str:
     return " " + " ".join(re.findall(r"[a-z0-9$€£'-]+", text.lower())) + " "
 
@@ -159,7 +172,23 @@ def ungrounded_claims(answer: str, sources: Sequence[str]) -> list[str]:
         pattern = re.escape(currency) if not currency.isalpha() else rf"\b{currency}\b"
         if re.search(pattern, lowered_answer) and not re.search(pattern, lowered_sources):
             claims.append(currency)
+    for link in LINK.findall(answer):
+        if link.lower().rstrip(".,;:!?)") not in lowered_sources:
+            claims.append(link)
+    if _repeats_instructions(answer_words, source_words):
+        claims.append("the assistant's instructions")
     return claims
+
+
+def _repeats_instructions(answer_words: str, source_words: str) -> bool:
+    """Whether the answer holds a run of PROMPT_LEAK_WORDS words of the prompt's instructions
+    and worked example (its text before the real facts) that the sources do not hold."""
+    instructions = _words(generation_prompt("", []).rsplit("Facts:", 1)[0]).split()
+    for start in range(len(instructions) - PROMPT_LEAK_WORDS + 1):
+        run = " " + " ".join(instructions[start : start + PROMPT_LEAK_WORDS]) + " "
+        if run in answer_words and run not in source_words:
+            return True
+    return False
 
 
 def passage_body(passage_text: str, title: str) -> str:
