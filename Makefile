@@ -29,6 +29,7 @@ run: migrate
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py seed_demo --seed $(SEED)
 	$(PY) manage.py customer_scores --backfill-weeks 12
+	$(PY) manage.py sales_forecast
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap
 	$(PY) manage.py support_seed --demo-shopper
@@ -47,6 +48,7 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) benchmarks/encoder_throughput.py $(DATA)/womens_clothing_reviews/Womens_Clothing_E-Commerce_Reviews.csv
+	$(PY) benchmarks/forecast_quality.py --csv $(DATA)/walmart_sales/train.csv.gz
 
 clean:
 	rm -rf var

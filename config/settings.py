@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "shop.models.Order.Status",
         "JobStatusEnum": "ml.models.Job.Status",
         "ConversationStatusEnum": "support.models.Conversation.Status",
+        "SalesForecastKindEnum": "insights.models.SalesForecast.Kind",
     },
 }
 CACHES = {
@@ -314,11 +315,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.customer_scores_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    "nightly-sales-forecast": {
+        "task": "insights.sales_forecast_nightly",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "nightly-support-kb-index": {
         "task": "support.kb_index_nightly",
         "schedule": crontab(hour=4, minute=30),
     },
 }
+
+# --- sales forecasts and stock (insights.services.forecasts) -------------------------------
+# Lead time of a product without `attributes["lead_time_days"]`, how often orders are placed,
+# and the wanted probability of not running out before a delivery arrives.
+INSIGHTS_DEFAULT_LEAD_TIME_DAYS = 14
+INSIGHTS_REVIEW_PERIOD_DAYS = 7
+INSIGHTS_SERVICE_LEVEL = 0.95
 
 # --- ML ----------------------------------------------------------------------------------
 # "default" means the packaged model named in docs/decisions; any local directory or

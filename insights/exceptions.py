@@ -1,6 +1,6 @@
 """Domain errors of insights that the API maps to HTTP statuses (config.api.exception_handler)."""
 
-from config.api import NotFoundError
+from config.api import ConflictError, NotFoundError
 
 
 class CustomerNotFound(NotFoundError):
@@ -9,3 +9,17 @@ class CustomerNotFound(NotFoundError):
 
 class CustomerNotScored(NotFoundError):
     code = "customer_not_scored"
+
+
+class ForecastNotFound(NotFoundError):
+    code = "forecast_not_found"
+
+
+class CampaignNotFound(NotFoundError):
+    code = "campaign_not_found"
+
+
+class CampaignLiftUnavailable(ConflictError):
+    """The campaign is not finished, or has no comparable products to measure it against."""
+
+    code = "campaign_lift_unavailable"

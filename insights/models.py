@@ -310,3 +310,126 @@ class CustomerSegmentSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment} on {self.date}: {self.customers}"
+
+
+# --- sales forecasts (insights.forecast_engine, insights.services.forecasts) ---------------
+
+
+class SalesForecastRun(models.Model):
+    """One run of the `sales_forecast` job: what was forecast, how, and how well each candidate
+    model did in cross-validation. Its series are the current forecasts while it is the latest
+    run; older runs keep their parameters and metrics, their series are replaced."""
+
+    class Frequency(models.TextChoices):
+        WEEK = "W", "weekly"
+        DAY = "D", "daily"
+
+    as_of = models.DateField(help_text="Orders up to the end of this day were read.")
+    job = models.ForeignKey(
+        "ml.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    frequency = models.CharField(max_length=1, choices=Frequency.choices)
+    horizon = models.PositiveSmallIntegerField(help_text="Periods forecast ahead.")
+    season_length = models.PositiveSmallIntegerField()
+    params = models.JSONField(default=dict, help_text="The engine's configuration.")
+    series_count = models.PositiveIntegerField(default=0)
+    model_metrics = models.JSONField(
+        default=dict,
+        help_text="Per candidate model: series it was fitted on, series it was chosen for, "
+        "mean cross-validated scaled error.",
+    )
+    interval_quantiles = models.JSONField(default=dict)
+    notes = models.TextField(blank=True)
+    seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="salesforecastrun_latest")]
+
+    def __str__(self) -> str:
+        return f"sales forecast of {self.as_of} ({self.get_frequency_display()})"
+
+
+class SalesForecast(models.Model):
+    """The forecast of one product's or one category's units sold, with the model chosen for
+    it, its cross-validated errors and the recent history it was fitted on (for the chart)."""
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", "product"
+        CATEGORY = "category", "category"
+
+    run = models.ForeignKey(SalesForecastRun, on_delete=models.CASCADE, related_name="series")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    product = models.ForeignKey(
+        "shop.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.ForeignKey(
+        "shop.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tier = models.CharField(max_length=16, help_text="History-length tier of the engine.")
+    model = models.CharField(max_length=32, help_text="The model chosen by cross-validation.")
+    baseline = models.CharField(max_length=32)
+    cv_scaled_error = models.JSONField(
+        default=dict,
+        help_text="Cross-validated error of every candidate (the run's selection metric, MAE or "
+        "RMSE) divided by `scale`.",
+    )
+    scale = models.FloatField(help_text="In-sample seasonal naive MAE (units per period).")
+    history_length = models.PositiveIntegerField()
+    history = models.JSONField(
+        default=list, help_text="[[period start, units]] of the most recent periods."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="product", product__isnull=False, category__isnull=True))
+                | Q(kind="category", category__isnull=False, product__isnull=True),
+                name="salesforecast_kind_matches_target",
+            ),
+            models.UniqueConstraint(
+                fields=["run", "product"], name="salesforecast_one_per_product"
+            ),
+            models.UniqueConstraint(
+                fields=["run", "category"], name="salesforecast_one_per_category"
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "kind"], name="salesforecast_run_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.product_id or self.category_id}: {self.model}"
+
+
+class SalesForecastPoint(models.Model):
+    """One forecast period: point forecast, 80% and 95% prediction intervals, peak/trough."""
+
+    class Flag(models.TextChoices):
+        NONE = "", "—"
+        PEAK = "peak", "peak"
+        TROUGH = "trough", "trough"
+
+    forecast = models.ForeignKey(SalesForecast, on_delete=models.CASCADE, related_name="points")
+    period = models.DateField(help_text="First day of the period.")
+    step = models.PositiveSmallIntegerField()
+    point = models.FloatField()
+    lo80 = models.FloatField()
+    hi80 = models.FloatField()
+    lo95 = models.FloatField()
+    hi95 = models.FloatField()
+    flag = models.CharField(max_length=8, blank=True, choices=Flag.choices)
+
+    class Meta:
+        ordering = ["forecast", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["forecast", "step"], name="salesforecastpoint_step"),
+            models.CheckConstraint(
+                condition=Q(lo95__lte=models.F("lo80"))
+                & Q(lo80__lte=models.F("hi80"))
+                & Q(hi80__lte=models.F("hi95")),
+                name="salesforecastpoint_nested_intervals",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}: {self.point:.1f}"

@@ -28,6 +28,22 @@ urlpatterns = [
     ),
 ]
 
+# Sales forecasts and stock (insights.forecast_views).
+from insights import forecast_views  # noqa: E402
+
+urlpatterns += [
+    path("forecasts/", admin.site.admin_view(forecast_views.forecasts), name="forecasts"),
+    path(
+        "forecasts/chart.json",
+        admin.site.admin_view(forecast_views.forecast_chart),
+        name="forecast-chart",
+    ),
+    path(
+        "forecasts/run/", admin.site.admin_view(forecast_views.forecasts_run), name="forecasts-run"
+    ),
+    path("reorder/", admin.site.admin_view(forecast_views.reorder), name="reorder"),
+]
+
 # The staff home and its chart endpoints (insights.home).
 from insights.home.urls import urlpatterns as home_urlpatterns  # noqa: E402
 

@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("insights.api.sentiment_urls")),
     path("", include("insights.api.aspect_urls")),
     path("", include("insights.api.customer_urls")),
+    path("", include("insights.api.forecast_urls")),
 ]

@@ -1,3 +1,3 @@
 """Reads of insights, one module per feature."""
 
-from insights.selectors import aspects, customers, sentiment  # noqa: F401
+from insights.selectors import aspects, customers, forecasts, sentiment  # noqa: F401

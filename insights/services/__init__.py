@@ -1,3 +1,3 @@
 """Writes of insights, one module per feature."""
 
-from insights.services import aspects, customers, sentiment  # noqa: F401
+from insights.services import aspects, customers, forecasts, sentiment  # noqa: F401

@@ -113,6 +113,11 @@ API_MATRIX = {
     "GET /insights/aspects/":                             "U D D | D D D D D D | D A D D A",
     "GET /insights/segments/":                            "U D D | D D D D D D | D A D A A",
     "GET /insights/customers/{customer_id}/scores/":      "U D D | D D D D D D | D A D A A",
+    "GET /insights/forecasts/":                           "U D D | D D D D D D | D A A D A",
+    "GET /insights/forecasts/products/{product_id}/":     "U D D | D D D D D D | D A A D A",
+    "GET /insights/forecasts/categories/{category_id}/":  "U D D | D D D D D D | D A A D A",
+    "GET /insights/reorder-suggestions/":                 "U D D | D D D D D D | D A A D A",
+    "GET /insights/campaigns/{campaign_id}/lift/":        "U D D | D D D D D D | D A A D A",
     "GET /recommendations/for-you/":                      "U A A | D D D A D D | A A A A A",
     "GET /recommendations/similar/{product_id}/":         "U A A | D D D A D D | A A A A A",
     "GET /recommendations/bought-together/{product_id}/": "U A A | D D D A D D | A A A A A",
@@ -258,6 +263,7 @@ def api_request(operation: str, world: dict) -> tuple[str, str, dict | None]:
         .replace("{task}", "sentiment")
         .replace("{placement}", "home")
         .replace("{campaign_id}", str(world["campaign"].pk))
+        .replace("{category_id}", str(product.category_id))
     )
     ids = {
         "/api/v1/categories/": product.category_id,
@@ -428,6 +434,8 @@ ADMIN_MODEL_MATRIX = {
     "insights.customerscore add":                "L L L | D D D D D",
     "insights.customervaluerun changelist":      "L L L | D A D A A",
     "insights.customervaluerun add":             "L L L | D D D D D",
+    "insights.salesforecastrun changelist":      "L L L | D A A D A",
+    "insights.salesforecastrun add":             "L L L | D D D D D",
     "recommendations.personallist changelist":   "L L L | D A A D A",
     "recommendations.personallist add":          "L L L | D D D D D",
     "recommendations.listevent changelist":      "L L L | D A A D A",
@@ -468,6 +476,10 @@ ADMIN_PAGE_MATRIX = {
     "insights:segments":                      ("GET",  "L L L | D A D A A"),
     "insights:segments-recompute":            ("POST", "L L L | D A D D A"),
     "insights:customer-panel":                ("GET",  "L L L | D A D A A"),
+    "insights:forecasts":                     ("GET",  "L L L | D A A D A"),
+    "insights:forecast-chart":                ("GET",  "L L L | D A A D A"),
+    "insights:forecasts-run":                 ("POST", "L L L | D A A D A"),
+    "insights:reorder":                       ("GET",  "L L L | D A A D A"),
     "admin:ml_job_progress":                  ("GET",  "L L L | D A A D A"),
     "admin:ml_job_cancel":                    ("POST", "L L L | D D D D A"),
     "admin:ml_modelversion_registry":         ("GET",  "L L L | D A D D A"),

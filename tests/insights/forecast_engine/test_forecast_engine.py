@@ -1,0 +1,217 @@
+"""The forecast engine on simulated series: seasonality learnt, intervals near nominal,
+short histories handled, events used, peaks flagged, bad input refused."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from insights.forecast_engine.config import ForecastConfig
+from insights.forecast_engine.engine import flag_peaks_troughs, forecast_panel, tiers_for
+from insights.forecast_engine.metrics import coverage, mase, seasonal_naive_scale, wmae
+from insights.forecast_engine.panel import event_matrix, panel_from_rows, period_start
+
+START = date(2024, 1, 1)  # a Monday
+
+
+def daily_rows(values_by_series):
+    return [
+        (series, START + timedelta(days=t), float(value))
+        for series, values in values_by_series.items()
+        for t, value in enumerate(values)
+    ]
+
+
+def weekly_pattern_series(rng, n_series, length, noise):
+    """Daily series with a strong day-of-week pattern (m = 7) and Gaussian noise."""
+    pattern = np.array([10, 12, 11, 13, 20, 35, 30], dtype=float)
+    out = {}
+    for s in range(n_series):
+        level = rng.uniform(0.5, 2.0)
+        t = np.arange(length)
+        out[f"s{s}"] = level * pattern[t % 7] + rng.normal(0, noise, size=length)
+    return out
+
+
+@pytest.fixture(scope="module")
+def seasonal_run():
+    """12 daily series, 140 days of history and 14 held-out days (fitted once)."""
+    rng = np.random.default_rng(3)
+    full = weekly_pattern_series(rng, 12, 154, noise=2.0)
+    history = {key: values[:140] for key, values in full.items()}
+    config = ForecastConfig(frequency="D", horizon=14, cv_windows=2)
+    panel = panel_from_rows(daily_rows(history), config=config)
+    result = forecast_panel(panel, config=config)
+    actual = np.array([full[series_id][140:] for series_id in panel.ids])
+    return panel, result, actual
+
+
+def test_seasonal_series_use_the_seasonal_tier_and_match_or_beat_seasonal_naive(seasonal_run):
+    panel, result, actual = seasonal_run
+    forecasts = result.forecasts.sort_values(["series_id", "step"])
+    point = forecasts["point"].to_numpy().reshape(len(panel.ids), 14)
+    scales = np.array([seasonal_naive_scale(panel.history(i), 7) for i in range(len(panel.ids))])
+    chosen = mase(actual, point, scales)
+    snaive = mase(actual, result.candidates["SeasonalNaive"], scales)
+    assert {choice.tier for choice in result.choices} == {"seasonal"}
+    # The noise is white, so averaging past seasons must beat copying the last one.
+    assert chosen <= snaive
+    assert chosen < 0.9
+
+
+def test_intervals_cover_about_their_nominal_share(seasonal_run):
+    panel, result, actual = seasonal_run
+    forecasts = result.forecasts.sort_values(["series_id", "step"])
+    shape = (len(panel.ids), 14)
+
+    def band(name):
+        return forecasts[name].to_numpy().reshape(shape)
+
+    assert 0.6 <= coverage(actual, band("lo_80"), band("hi_80")) <= 0.97
+    assert 0.85 <= coverage(actual, band("lo_95"), band("hi_95")) <= 1.0
+    assert (band("lo_95") <= band("lo_80")).all() and (band("hi_80") <= band("hi_95")).all()
+
+
+def test_every_candidate_has_cross_validated_errors_and_a_summary(seasonal_run):
+    _panel, result, _actual = seasonal_run
+    for choice in result.choices:
+        assert set(choice.cv_error) == {
+            "SeasonalNaive",
+            "MSTL",
+            "AutoTheta",
+            "Pooled",
+            "Combination",
+        }
+        assert choice.model in choice.cv_error
+    assert sum(entry["chosen"] for entry in result.model_summary.values()) == 12
+
+
+def test_short_series_fall_back_to_non_seasonal_models():
+    rng = np.random.default_rng(0)
+    config = ForecastConfig(frequency="W", horizon=4, cv_windows=2)
+    rows = [("long", START + timedelta(weeks=t), float(rng.poisson(20))) for t in range(30)] + [
+        ("new", START + timedelta(weeks=27 + t), 5.0) for t in range(3)
+    ]
+    panel = panel_from_rows(rows, config=config)
+    result = forecast_panel(panel, config=config)
+    tiers = {choice.series_id: choice for choice in result.choices}
+    assert tiers["long"].tier == "short"
+    assert tiers["new"].tier == "minimal"
+    assert tiers["new"].model == "HistoricAverage"
+    new = result.forecasts[result.forecasts["series_id"] == "new"]
+    assert np.allclose(new["point"], 5.0)
+    # No history can go negative, so neither can a bound.
+    assert (result.forecasts["lo_95"] >= 0).all()
+    assert (new["hi_95"] > new["point"]).all()
+
+
+def test_a_recurring_event_is_learnt_by_the_pooled_model():
+    """Sales triple on a promotion day every 9 days (not weekly, so no seasonal lag predicts
+    it); with the promotion dates as events the pooled model's error is much lower."""
+    rng = np.random.default_rng(1)
+    length, horizon = 126, 14
+    promo_days = [START + timedelta(days=d) for d in range(3, length + horizon, 9)]
+    promo = {day: 3.0 for day in promo_days}
+    full = {}
+    for s in range(10):
+        base = rng.uniform(5, 15)
+        full[f"p{s}"] = [
+            base * promo.get(START + timedelta(days=t), 1.0) + rng.normal(0, 0.5)
+            for t in range(length + horizon)
+        ]
+    config = ForecastConfig(frequency="D", horizon=horizon, cv_windows=2)
+    history = {key: values[:length] for key, values in full.items()}
+    panel = panel_from_rows(daily_rows(history), config=config)
+    with_events = forecast_panel(panel, config=config, events={"promo": promo_days})
+    without = forecast_panel(panel, config=config)
+    actual = np.array([full[series_id][length:] for series_id in panel.ids])
+    scales = np.array([seasonal_naive_scale(panel.history(i), 7) for i in range(len(panel.ids))])
+    pooled_with = mase(actual, with_events.candidates["Pooled"], scales)
+    pooled_without = mase(actual, without.candidates["Pooled"], scales)
+    assert pooled_with < 0.7 * pooled_without
+
+
+def test_peaks_and_troughs_are_flagged_against_the_last_season():
+    history = np.array([10, 11, 9, 10, 10, 11, 9] * 4, dtype=float)
+    point = np.array([10, 30, 10, 2, 10], dtype=float)
+    assert flag_peaks_troughs(history, point, 7) == ["", "peak", "", "trough", ""]
+
+
+def test_a_flat_history_flags_nothing():
+    assert flag_peaks_troughs(np.ones(10), np.array([1.0, 50.0]), 7) == ["", ""]
+
+
+def test_panel_sums_rows_per_week_and_fills_gaps_with_zeros():
+    config = ForecastConfig(frequency="W", horizon=2)
+    rows = [
+        ("a", date(2024, 1, 1), 2),
+        ("a", date(2024, 1, 3), 3),
+        ("a", date(2024, 1, 17), 1),
+        ("b", date(2024, 1, 10), 4),
+    ]
+    panel = panel_from_rows(rows, config=config)
+    assert panel.periods == [date(2024, 1, 1), date(2024, 1, 8), date(2024, 1, 15)]
+    assert panel.values[0].tolist() == [5.0, 0.0, 1.0]
+    assert np.isnan(panel.values[1, 0]) and panel.values[1, 1:].tolist() == [4.0, 0.0]
+    assert period_start(date(2024, 1, 7), "W") == date(2024, 1, 1)
+
+
+def test_panel_refuses_empty_history_and_non_numbers():
+    config = ForecastConfig(frequency="W", horizon=2)
+    with pytest.raises(ValueError, match="empty"):
+        panel_from_rows([], config=config)
+    with pytest.raises(ValueError, match="not a number"):
+        panel_from_rows([("a", date(2024, 1, 1), float("nan"))], config=config)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"frequency": "M"},
+        {"horizon": 0},
+        {"season_length": 1},
+        {"levels": (80, 100)},
+        {"cv_windows": 0},
+        {"selection_margin": 1.0},
+        {"selection_metric": "mape"},
+    ],
+)
+def test_config_refuses_bad_values(kwargs):
+    with pytest.raises(ValueError):
+        ForecastConfig(**kwargs)
+
+
+def test_tiers_need_two_seasons_for_seasonal_models():
+    tiers = dict((tier.name, minimum) for tier, minimum in tiers_for(ForecastConfig(horizon=13)))
+    assert tiers == {"seasonal": 2 * 52 + 26, "one_season": 52 + 13 + 26, "short": 30, "minimal": 1}
+
+
+def test_event_matrix_marks_the_period_of_each_date():
+    periods = [date(2024, 1, 1), date(2024, 1, 8)]
+    names, flags = event_matrix({"sale": [date(2024, 1, 10)]}, periods, "W")
+    assert names == ["sale"] and flags.tolist() == [[0.0, 1.0]]
+
+
+def test_metrics_follow_their_formulas():
+    actual = np.array([[1.0, 2.0], [3.0, 5.0]])
+    forecast = np.array([[2.0, 2.0], [3.0, 3.0]])
+    assert mase(actual, forecast, np.array([1.0, 2.0])) == pytest.approx((0.5 + 0.5) / 2)
+    assert wmae(actual, forecast, np.array([[1, 5], [1, 5]])) == pytest.approx(11 / 12)
+    assert coverage(actual, forecast - 0.5, forecast + 0.5) == 0.5
+    assert seasonal_naive_scale(np.array([1.0, 2.0, 4.0]), 1) == pytest.approx(1.5)
+    assert seasonal_naive_scale(np.zeros(5), 2) == 1.0
+
+
+def test_rmse_selection_forecasts_the_mean_of_intermittent_sales():
+    """Units sold now and then (Poisson, 0.4 a week): choosing by RMSE keeps forecasts at the
+    mean rate (what stock decisions need), not at the median zero that the MAE rewards."""
+    rng = np.random.default_rng(7)
+    rows = [
+        (f"p{s}", START + timedelta(weeks=t), float(rng.poisson(0.4)))
+        for s in range(20)
+        for t in range(40)
+    ]
+    config = ForecastConfig(frequency="W", horizon=4, selection_metric="rmse")
+    result = forecast_panel(panel_from_rows(rows, config=config), config=config)
+    assert result.forecasts["point"].mean() == pytest.approx(0.4, abs=0.1)
+    assert "Naive" not in {choice.model for choice in result.choices}
