@@ -284,10 +284,13 @@ class SequentialRecommender(Recommender):
                 model.parameters(), lr=c.lr, betas=(0.9, 0.98), weight_decay=c.weight_decay
             )
             best_ndcg, best_state, stale = -1.0, None, 0
+            deadline = None if c.max_train_seconds is None else started + c.max_train_seconds
             for epoch in range(1, c.epochs + 1):
                 model.train()
                 total, positions = 0.0, 0
                 for batch in length_batches(lengths, c.batch_size, rng):
+                    if deadline is not None and positions and time.perf_counter() > deadline:
+                        break  # out of time mid-epoch: stop here rather than at its end
                     padded = torch.from_numpy(left_pad([windows[i] for i in batch])).to(device)
                     inputs, targets = padded[:, :-1], padded[:, 1:]
                     keep = (inputs > 0) & (targets > 0)
@@ -300,13 +303,11 @@ class SequentialRecommender(Recommender):
                     positions += int(keep.sum())
                 entry = {
                     "epoch": epoch,
+                    "positions": positions,
                     "loss": total / max(positions, 1),
                     "seconds": time.perf_counter() - started,
                 }
-                out_of_time = (
-                    c.max_train_seconds is not None
-                    and time.perf_counter() - started > c.max_train_seconds
-                )
+                out_of_time = deadline is not None and time.perf_counter() > deadline
                 if (
                     validation is not None
                     and len(validation)

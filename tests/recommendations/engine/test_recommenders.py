@@ -139,6 +139,20 @@ def test_sequential_learns_a_deterministic_next_item_pattern():
     assert model.recommend([5, 6], k=1)[0].item == 7
 
 
+def test_sequential_stops_mid_epoch_when_its_time_is_up():
+    # The time limit is checked after every batch, not only at the end of an epoch, so a
+    # nightly job on a large store ends near its limit (validation once more, then stop).
+    data = InteractionData.from_sequences([[0, 1, 2], [1, 2, 3], [2, 3, 0]] * 40, num_items=4)
+    config = {"hidden": 8, "epochs": 5, "batch_size": 4, "device": "cpu", "num_threads": 1}
+
+    unlimited = create("sequential", **config).fit(data)
+    limited = create("sequential", **config, max_train_seconds=0).fit(data)
+
+    assert len(unlimited.training_log) == 5
+    [only_epoch] = limited.training_log
+    assert 0 < only_epoch["positions"] < unlimited.training_log[0]["positions"]
+
+
 def test_sequential_is_reproducible_with_a_seed():
     data = InteractionData.from_sequences([[0, 1, 2], [1, 2, 3], [2, 3, 0]] * 5, num_items=4)
     config = {
