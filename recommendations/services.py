@@ -177,50 +177,49 @@ def _beats_champion(score: float | None) -> bool:
 # --- precomputed lists -----------------------------------------------------------------------
 
 
-def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: int = 500) -> int:
+def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: int = 200) -> int:
     """Recompute every customer's "for you" list with the champion bundle; returns how many.
 
     Lists are written in batches, each in one transaction (a list is replaced whole); lists
     made by older versions are replaced, and serving ignores any that are not the champion's.
     """
-    from recommendations.serving import business_rules, champion_bundle, personal_recommendations
+    from recommendations.serving import business_rules, champion_bundle
 
     served = champion_bundle()
-    rules = business_rules(served.model)
+    blender = served.model.personal_blender(business_rules(served.model))
     histories = selectors.customer_histories(catalogue=served.model.catalogue)
     total = len(histories)
     now = timezone.now()
     written = 0
-    pending: list[PersonalList] = []
-    for position, (customer_id, history) in enumerate(histories.items(), start=1):
-        recommended = personal_recommendations(
-            served.model, history, k=PERSONAL_LIST_LENGTH, rules=rules
+    customers = list(histories)
+    product_id = served.model.catalogue.product_id
+    for start in range(0, total, batch_size):
+        chunk = customers[start : start + batch_size]
+        # One batch through every source model (one forward pass of the sequential model).
+        lists = blender.recommend_batch(
+            [histories[customer_id] for customer_id in chunk], k=PERSONAL_LIST_LENGTH
         )
-        pending.append(
-            PersonalList(
-                customer_id=customer_id,
-                model_version=served.version,
-                items=[
-                    {
-                        "product": served.model.catalogue.product_id(r.item),
-                        "score": round(float(r.score), 6),
-                        "reason": r.reason,
-                        "anchor": (
-                            served.model.catalogue.product_id(r.anchor)
-                            if r.anchor is not None
-                            else None
-                        ),
-                    }
-                    for r in recommended
-                ],
-                computed_at=now,
-            )
+        _upsert_lists(
+            [
+                PersonalList(
+                    customer_id=customer_id,
+                    model_version=served.version,
+                    items=[
+                        {
+                            "product": product_id(r.item),
+                            "score": round(float(r.score), 6),
+                            "reason": r.reason,
+                            "anchor": product_id(r.anchor) if r.anchor is not None else None,
+                        }
+                        for r in recommended
+                    ],
+                    computed_at=now,
+                )
+                for customer_id, recommended in zip(chunk, lists, strict=True)
+            ]
         )
-        if len(pending) >= batch_size or position == total:
-            _upsert_lists(pending)
-            written += len(pending)
-            pending = []
-            progress(100 * position / max(1, total), f"{position} of {total} customers")
+        written += len(chunk)
+        progress(100 * written / max(1, total), f"{written} of {total} customers")
     return written
 
 

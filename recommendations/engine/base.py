@@ -114,12 +114,39 @@ class Recommender(ABC):
         exclude_history: bool = True,
     ) -> list[Recommendation]:
         """The k best items, best first, without the history's and `exclude`'s items."""
+        return self.recommend_batch([history], k, exclude, exclude_history)[0]
+
+    def recommend_batch(
+        self,
+        histories: Sequence[Sequence[int]],
+        k: int = 10,
+        exclude: Iterable[int] = (),
+        exclude_history: bool = True,
+    ) -> list[list[Recommendation]]:
+        """recommend() for each history, scored in one score_batch call (one forward pass of
+        a neural model for all of them): the way to make many lists at once."""
         self._check_fitted()
         if k < 1:
             raise ValueError("k must be at least 1.")
-        history = as_histories([history])[0]
-        scores = self.score(history).astype(np.float64)
-        banned = list(exclude) + (history.tolist() if exclude_history else [])
+        arrays = as_histories(histories)
+        if not arrays:
+            return []
+        excluded = list(exclude)
+        all_scores = self.score_batch(arrays)
+        return [
+            self._top(history, np.asarray(scores, dtype=np.float64), k, excluded, exclude_history)
+            for history, scores in zip(arrays, all_scores, strict=True)
+        ]
+
+    def _top(
+        self,
+        history: np.ndarray,
+        scores: np.ndarray,
+        k: int,
+        exclude: list[int],
+        exclude_history: bool,
+    ) -> list[Recommendation]:
+        banned = exclude + (history.tolist() if exclude_history else [])
         if banned:
             scores[np.asarray(banned, dtype=np.int64)] = -np.inf
         order = np.argsort(-scores, kind="stable")[:k]

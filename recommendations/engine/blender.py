@@ -90,14 +90,41 @@ class Blender:
         rules: BusinessRules | None = None,
     ) -> list[Recommendation]:
         """Up to k items, best first, each with the reason and anchor of its main source."""
+        return self.recommend_batch([history], k, exclude, rules)[0]
+
+    def recommend_batch(
+        self,
+        histories: Sequence[Sequence[int]],
+        k: int = 10,
+        exclude: Iterable[int] = (),
+        rules: BusinessRules | None = None,
+    ) -> list[list[Recommendation]]:
+        """recommend() for each history; each source scores all of them in one batch."""
         if k < 1:
             raise ValueError("k must be at least 1.")
         rules = rules or self.rules
         banned = set(exclude) | set(rules.just_bought)
+        proposals = [
+            source.recommender.recommend_batch(histories, k=source.candidates, exclude=banned)
+            for source in self.sources
+        ]
+        return [
+            self._fuse(history, [found[row] for found in proposals], k, rules, banned)
+            for row, history in enumerate(histories)
+        ]
+
+    def _fuse(
+        self,
+        history: Sequence[int],
+        proposals: list[list[Recommendation]],
+        k: int,
+        rules: BusinessRules,
+        banned: set[int],
+    ) -> list[Recommendation]:
+        """Reciprocal-rank fusion of each source's proposals for one history."""
         fused: dict[int, float] = {}
         best: dict[int, tuple[float, str, int | None]] = {}
-        for source in self.sources:
-            proposed = source.recommender.recommend(history, k=source.candidates, exclude=banned)
+        for source, proposed in zip(self.sources, proposals, strict=True):
             reason = source.reason or source.recommender.reason
             for rank, item in enumerate(proposed):
                 if not rules.allows(item.item):

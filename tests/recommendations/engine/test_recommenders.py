@@ -153,6 +153,48 @@ def test_sequential_stops_mid_epoch_when_its_time_is_up():
     assert 0 < only_epoch["positions"] < unlimited.training_log[0]["positions"]
 
 
+@pytest.mark.parametrize("name", ["popularity", "cooccurrence", "als", "sequential"])
+def test_recommend_batch_gives_each_history_its_own_recommend_list(name):
+    rng = np.random.default_rng(4)
+    sequences = [rng.choice(12, 4, replace=False).tolist() for _ in range(80)]
+    data = InteractionData.from_sequences(sequences, num_items=12)
+    configs = {
+        "als": {"factors": 4, "iterations": 5},
+        "sequential": {"hidden": 8, "epochs": 2, "device": "cpu", "num_threads": 1},
+    }
+    model = create(name, **configs.get(name, {})).fit(data)
+    histories = [[0], [3, 5], [7, 1, 2], [11, 4, 9, 6]]
+
+    batch = model.recommend_batch(histories, k=5, exclude=[8])
+
+    for history, listed in zip(histories, batch, strict=True):
+        one = model.recommend(history, k=5, exclude=[8])
+        assert [r.item for r in listed] == [r.item for r in one]
+        # A batch pads histories to one length: float32 sums may differ in the last digits.
+        assert [r.score for r in listed] == pytest.approx([r.score for r in one], abs=1e-5)
+        assert 8 not in [r.item for r in listed] and not set(history) & {r.item for r in listed}
+
+
+def test_a_blender_batch_equals_blending_each_history_alone():
+    from recommendations.engine.blender import Blender, BlendSource, BusinessRules
+
+    rng = np.random.default_rng(5)
+    sequences = [rng.choice(10, 3, replace=False).tolist() for _ in range(60)]
+    data = InteractionData.from_sequences(sequences, num_items=10)
+    blender = Blender(
+        [
+            BlendSource(create("cooccurrence").fit(data), weight=1.0, candidates=6),
+            BlendSource(create("popularity").fit(data), weight=0.3, candidates=6),
+        ],
+        BusinessRules(in_stock=frozenset(range(8)), just_bought=frozenset({3}), boost={6: 0.5}),
+    )
+    histories = [[0, 1], [2], [9, 8, 7]]
+
+    batch = blender.recommend_batch(histories, k=4)
+
+    assert batch == [blender.recommend(history, k=4) for history in histories]
+
+
 def test_sequential_is_reproducible_with_a_seed():
     data = InteractionData.from_sequences([[0, 1, 2], [1, 2, 3], [2, 3, 0]] * 5, num_items=4)
     config = {
