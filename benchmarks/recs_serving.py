@@ -33,44 +33,25 @@ import datetime as dt
 import json
 import os
 import platform
-import re
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.serving_harness import (  # noqa: E402
+    benchmark_env,
+    gunicorn,
+    manage,
+    require_wrk,
+    run_python,
+    run_wrk,
+)
+
 SECTION = "recs_serving"
-
-LUA_TEMPLATE = """
-local ids = {%(ids)s}
-local counter = 0
-request = function()
-  counter = counter + 1
-  local id = ids[(counter %% #ids) + 1]
-  return wrk.format("GET", string.format("%(path)s", id), {["Authorization"] = "%(auth)s"})
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if result.returncode:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
 
 
 SETUP_SCRIPT = """
@@ -97,47 +78,6 @@ print(json.dumps({
 """
 
 
-def parse_wrk(output: str) -> dict:
-    """Requests/s, latency percentiles (ms) and errors from `wrk --latency` output."""
-
-    def to_ms(value: str, unit: str) -> float:
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-    percentiles = {
-        int(p): to_ms(v, u)
-        for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
-    }
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    errors = int(non_2xx.group(1)) if non_2xx else 0
-    if socket_errors:
-        errors += sum(int(x) for x in socket_errors.groups())
-    return {
-        "rps": rps,
-        "requests": requests,
-        "p50_ms": percentiles.get(50),
-        "p99_ms": percentiles.get(99),
-        "errors": errors,
-    }
-
-
-def run_wrk(url: str, path_format: str, ids: list[int], auth: str, args, workdir: Path) -> dict:
-    script = workdir / f"script-{abs(hash(path_format))}.lua"
-    script.write_text(
-        LUA_TEMPLATE % {"ids": ",".join(str(i) for i in ids), "path": path_format, "auth": auth}
-    )
-    base = ["wrk", "-t1", f"-c{args.connections}", "--latency", "-s", str(script), url]
-    subprocess.run([*base[:3], "-d3s", *base[3:]], check=True, capture_output=True)  # warm-up
-    done = subprocess.run(
-        [*base[:3], f"-d{args.duration}s", *base[3:]], check=True, capture_output=True, text=True
-    )
-    return parse_wrk(done.stdout)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="shared data folder")
@@ -147,86 +87,45 @@ def main() -> None:
     parser.add_argument("--train-minutes", type=float, default=2.0)
     parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk")
+    require_wrk()
 
     workdir = Path(tempfile.mkdtemp(prefix="recs-serving-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "VAR_DIR": str(workdir / "var"),
-        "HF_HUB_OFFLINE": "1",
-        # Debug off, as in production (debug keeps every query in memory).
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        # The load generator is one storefront key; the throttle still runs, it just never
-        # refuses, so its cost is measured like every other part of a request.
-        "API_STOREFRONT_THROTTLE": "1000000/second",
-        "API_ANON_THROTTLE": "1000000/second",
-    }
+    env = benchmark_env(workdir / "var")
     started = time.perf_counter()
     manage(env, "migrate", "--no-input")
     manage(env, "seed_demo", "--data-dir", str(args.data))
     print(f"Demo store built in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
-    setup = subprocess.run(
-        [sys.executable, "-c", SETUP_SCRIPT % {"seconds": args.train_minutes * 60}],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    state = json.loads(setup.stdout.strip().splitlines()[-1])
+    setup = run_python(env, SETUP_SCRIPT % {"seconds": args.train_minutes * 60})
+    state = json.loads(setup.strip().splitlines()[-1])
     print(
         f"Trained {state['version']} and {state['lists']} personal lists in "
         f"{time.perf_counter() - started:.0f} s",
         flush=True,
     )
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
+    auth = f"Api-Key {state['key']}"
+    load = {
+        "auth": auth,
+        "connections": args.connections,
+        "duration": args.duration,
+        "workdir": workdir,
+    }
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/api/v1/health/", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
-        auth = f"Api-Key {state['key']}"
-        runs = {
-            "trivial": run_wrk(url, "/api/v1/health/?%d", state["products"], auth, args, workdir),
-            "similar": run_wrk(
-                url, "/api/v1/recommendations/similar/%d/", state["products"], auth, args, workdir
-            ),
-            "for_you": run_wrk(
-                url,
-                "/api/v1/recommendations/for-you/?customer=%d",
-                state["customers"],
-                auth,
-                args,
-                workdir,
-            ),
-        }
+        with gunicorn(env, workers=args.workers) as url:
+            runs = {
+                "trivial": run_wrk(url, "/api/v1/health/?%d", state["products"], **load),
+                "similar": run_wrk(
+                    url, "/api/v1/recommendations/similar/%d/", state["products"], **load
+                ),
+                "for_you": run_wrk(
+                    url,
+                    "/api/v1/recommendations/for-you/?customer=%d",
+                    state["customers"],
+                    **load,
+                ),
+            }
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
 
     trivial = runs["trivial"]["rps"]
@@ -276,5 +175,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
