@@ -33,6 +33,7 @@ run: migrate
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap
 	$(PY) manage.py support_seed --demo-shopper
+	$(PY) manage.py marketing_demo
 	PORT=$(PORT) $(PY) -m config.launcher
 
 test: $(INSTALLED)
@@ -49,6 +50,8 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) benchmarks/encoder_throughput.py $(DATA)/womens_clothing_reviews/Womens_Clothing_E-Commerce_Reviews.csv
 	$(PY) benchmarks/forecast_quality.py --csv $(DATA)/walmart_sales/train.csv.gz
+	$(PY) benchmarks/bandit_regret.py
+	$(PY) benchmarks/adcopy_quality.py var
 
 clean:
 	rm -rf var

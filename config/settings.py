@@ -311,17 +311,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recommendations.lists_hourly",
         "schedule": crontab(minute=20),
     },
+    "hourly-ad-losers-paused": {
+        "task": "marketing.pause_losers_hourly",
+        "schedule": crontab(minute=35),
+    },
     "nightly-customer-scores": {
         "task": "insights.customer_scores_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
-    "nightly-sales-forecast": {
-        "task": "insights.sales_forecast_nightly",
-        "schedule": crontab(hour=3, minute=30),
-    },
     "nightly-support-kb-index": {
         "task": "support.kb_index_nightly",
         "schedule": crontab(hour=4, minute=30),
+    },
+    "nightly-sales-forecast": {
+        "task": "insights.sales_forecast_nightly",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

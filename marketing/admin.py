@@ -3,9 +3,10 @@ check results and the approve / pause / retire actions, the brand voice and chan
 the storefront's ad events (read only). Writes with a service go through it."""
 
 from django.contrib import admin, messages
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from marketing import selectors, services
+from marketing import selectors, services, views
 from marketing.models import AdCopy, AdEvent, BrandVoice, Campaign, ChannelLimit
 
 
@@ -33,6 +34,35 @@ class CampaignAdmin(admin.ModelAdmin):
         if campaign is not None:
             extra_context["report"] = selectors.campaign_report(campaign=campaign)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        # The copy workbench (marketing.views): each view checks its own permission.
+        def page(view, route: str, name: str, **bound):
+            wrapped = self.admin_site.admin_view(
+                lambda request, **kwargs: view(request, **bound, **kwargs)
+            )
+            return path(route, wrapped, name=f"marketing_campaign_copy{name}")
+
+        custom = [
+            page(views.workbench, "<int:campaign_id>/copy/", "", model_admin=self),
+            page(views.variants, "<int:campaign_id>/copy/variants/", "_variants"),
+            page(views.generate, "<int:campaign_id>/copy/generate/", "_generate"),
+            page(views.generation_progress, "<int:campaign_id>/copy/jobs/<int:job_id>/", "_job"),
+            page(views.compare, "<int:campaign_id>/copy/compare/", "_compare", model_admin=self),
+            page(views.variant_row, "<int:campaign_id>/copy/<int:variant_id>/", "_row"),
+            page(views.variant_edit, "<int:campaign_id>/copy/<int:variant_id>/edit/", "_edit"),
+            page(
+                views.regenerate,
+                "<int:campaign_id>/copy/<int:variant_id>/regenerate/",
+                "_regenerate",
+            ),
+            page(
+                views.variant_status,
+                "<int:campaign_id>/copy/<int:variant_id>/<slug:move>/",
+                "_status",
+            ),
+        ]
+        return custom + super().get_urls()
 
 
 @admin.register(AdCopy)

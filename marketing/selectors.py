@@ -3,16 +3,19 @@ ad variant, and the campaign report (conversions attributed from the order table
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from marketing import bandit
-from marketing.copy_checks import CheckConfig, Limits
+from marketing.copy_checks import CheckConfig, Limits, Variant
+from marketing.copy_generation import Example, ProductFacts, Voice
 from marketing.models import AdCopy, AdEvent, BrandVoice, Campaign, ChannelLimit
 from shop import selectors as shop_selectors
 
@@ -22,7 +25,14 @@ CONVERSION_WINDOW = timedelta(days=7)
 # The bandit's counts per placement are cached this long: a storefront asks many times a
 # second, and the counts move slowly.
 ARM_STATS_CACHE_SECONDS = 60
+# The conversion delay is re-estimated this often (it changes only as clicks' windows close),
+# from at most this many of the latest conversions.
+DELAY_CACHE_SECONDS = 3600
+CONVERSION_DELAY_ROWS = 5000
 CREDIBLE_LEVEL = 0.95
+# A variant is declared the winner once it converts best with at least this probability; then
+# campaigns with `pause_losers` pause their other approved variants.
+WINNER_PROBABILITY = 0.95
 
 
 def campaign_get(*, campaign_id: int) -> Campaign | None:
@@ -83,6 +93,141 @@ def product_facts(*, product_id: int | None) -> str:
     if product.description:
         lines.append(product.description)
     return "\n".join(lines)
+
+
+def campaign_offer(*, campaign: Campaign) -> str:
+    """The campaign's offer as a fact copy may state ("20% off"), or "" without a discount."""
+    return f"{campaign.discount_percent}% off" if campaign.discount_percent else ""
+
+
+def copy_facts(*, product_id: int | None, campaign: Campaign) -> str:
+    """What a variant of the campaign may state: its product's facts and the campaign's offer
+    (so "20% off" passes in a campaign that gives 20% off, and nowhere else)."""
+    facts = product_facts(product_id=product_id)
+    offer = campaign_offer(campaign=campaign)
+    return "\n".join(part for part in (facts, f"Offer: {offer}" if offer else "") if part)
+
+
+# --- inputs of the generator ---------------------------------------------------------------
+
+# Aspects praised by reviews enter the facts when at least this many reviews praise them and
+# praise outnumbers complaint; the top few, most praised first.
+LIKED_ASPECT_MIN_POSITIVE = 2
+LIKED_ASPECTS = 3
+# Products one generation of a campaign writes for, at most (its target products, or else the
+# best stocked of its target category).
+CAMPAIGN_PRODUCTS_MAX = 20
+
+
+# Attributes that describe the record, not the product (ids, where the row came from).
+_TECHNICAL_ATTRIBUTE = re.compile(r"(^|_)(id|source|sku)$", re.IGNORECASE)
+
+
+def product_liked_aspects(*, product_id: int) -> tuple[str, ...]:
+    """The aspects reviews of the product praise most (insights' aspect opinions); empty when
+    it has none. One query."""
+    from insights import selectors as insights_selectors
+
+    rows = insights_selectors.aspects.aspect_breakdown(product_id=product_id)
+    liked = [
+        row
+        for row in rows
+        if row["positive"] >= LIKED_ASPECT_MIN_POSITIVE and row["positive"] > row["negative"]
+    ]
+    liked.sort(key=lambda row: (-row["positive"], row["aspect"]))
+    return tuple(row["aspect"] for row in liked[:LIKED_ASPECTS])
+
+
+def product_copy_facts(*, product_id: int, offer: str = "") -> ProductFacts | None:
+    """What copy about the product may state, for the generator's prompt: title, category,
+    price, attributes, the aspects reviews praise, and the campaign's `offer` if any. None for
+    an unknown product."""
+    product = shop_selectors.products_by_ids(product_ids=[product_id]).get(product_id)
+    if product is None:
+        return None
+    return ProductFacts(
+        title=product.title,
+        category=product.category.name if product.category is not None else "",
+        price=f"{product.price} {product.currency}",
+        attributes=tuple(
+            (str(key), str(value))
+            for key, value in sorted((product.attributes or {}).items())
+            if not _TECHNICAL_ATTRIBUTE.search(str(key))
+        ),
+        liked_aspects=product_liked_aspects(product_id=product_id),
+        offer=offer,
+    )
+
+
+def brand_voice_guide() -> Voice:
+    """The active brand voice as the prompt states it (an empty one when none is active)."""
+    voice = brand_voice_active()
+    if voice is None:
+        return Voice()
+    return Voice(
+        tone_words=tuple(str(w) for w in voice.tone_words or ()),
+        words_to_avoid=tuple(str(w) for w in voice.words_to_avoid or ()),
+    )
+
+
+def approved_copy_with_facts(
+    *, channel: str | None = None, exclude_product_id: int | None = None, limit: int = 3
+) -> list[Example]:
+    """Approved variants written for a product, with their product's facts and their
+    campaign's offer (the facts the copy was checked against, so an example that says "10% off"
+    shows where that came from), newest first: the generator's few-shot examples (same channel
+    when given) and the brand-voice fine-tune's data. Copy the checks rejected is never
+    approved, so every example passed them."""
+    variants = AdCopy.objects.select_related("campaign").filter(
+        status=AdCopy.Status.APPROVED, product__isnull=False
+    )
+    if channel is not None:
+        variants = variants.filter(channel=channel)
+    if exclude_product_id is not None:
+        variants = variants.exclude(product_id=exclude_product_id)
+    rows = list(variants.order_by("-updated_at", "-pk")[:limit])
+    examples = []
+    for row in rows:
+        facts = product_copy_facts(
+            product_id=row.product_id, offer=campaign_offer(campaign=row.campaign)
+        )
+        if facts is not None:
+            copy = Variant(row.headline, row.body, row.call_to_action)
+            examples.append(Example(facts=facts, copy=copy, channel=row.channel))
+    return examples
+
+
+def campaign_product_ids(*, campaign: Campaign, limit: int = CAMPAIGN_PRODUCTS_MAX) -> list[int]:
+    """The products a campaign's copy is about: its target products, or else the products of
+    its target category (and its subcategories) in stock, or none (copy about the campaign)."""
+    targets = list(campaign.target_products.order_by("pk").values_list("pk", flat=True)[:limit])
+    if targets or campaign.target_category_id is None:
+        return targets
+    from shop.models import Product
+
+    return list(
+        Product.objects.filter(
+            Q(category_id=campaign.target_category_id)
+            | Q(category__parent_id=campaign.target_category_id),
+            stock__gt=0,
+        )
+        .order_by("-stock", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def adcopy_get(*, adcopy_id: int) -> AdCopy | None:
+    return AdCopy.objects.select_related("campaign", "product").filter(pk=adcopy_id).first()
+
+
+def campaign_variants(*, campaign_id: int) -> list[AdCopy]:
+    """The campaign's variants, newest first, with their product (the adcopy_campaign_status
+    index)."""
+    return list(
+        AdCopy.objects.filter(campaign_id=campaign_id)
+        .select_related("product", "model_version")
+        .order_by("-pk")
+    )
 
 
 # --- conversions --------------------------------------------------------------------------------
@@ -158,16 +303,99 @@ def variant_counts(*, variant_ids: list[int]) -> dict[int, dict]:
     return {row["variant_id"]: row for row in rows}
 
 
-def variant_arm_stats(*, variant_ids: list[int]) -> dict[int, bandit.ArmStats]:
-    """Impressions and attributed conversions of each variant, for the bandit. Two queries."""
+def variant_recent_impressions(
+    *, variant_ids: list[int], now: datetime, window: timedelta = CONVERSION_WINDOW
+) -> dict[int, dict[datetime, int]]:
+    """{variant id: {hour: impressions}} of the impressions of the last `window` (their
+    conversions may still be on their way). One query (the adevent_variant_kind index)."""
+    rows = (
+        AdEvent.objects.filter(
+            variant_id__in=variant_ids,
+            kind=AdEvent.Kind.IMPRESSION,
+            occurred_at__gte=now - window,
+            occurred_at__lte=now,
+        )
+        .annotate(hour=Trunc("occurred_at", "hour"))
+        .values("variant_id", "hour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    found: dict[int, dict[datetime, int]] = {}
+    for row in rows:
+        found.setdefault(row["variant_id"], {})[row["hour"]] = row["n"]
+    return found
+
+
+def conversion_delays(
+    *, now: datetime, window: timedelta = CONVERSION_WINDOW, limit: int = CONVERSION_DELAY_ROWS
+) -> list[float]:
+    """Seconds from the (last) click to the order, of the latest `limit` attributed conversions
+    whose window had passed by `now` (a recent click's slow order is not known yet, so recent
+    clicks would make the delay look short). All campaigns: delay is the store's shoppers'
+    habit. One query."""
+    last_click = AdEvent.objects.filter(
+        kind=AdEvent.Kind.CLICK,
+        customer_id=OuterRef("order__customer_id"),
+        product_id=OuterRef("product_id"),
+        occurred_at__lte=OuterRef("order__placed_at"),
+        occurred_at__gte=OuterRef("order__placed_at") - window,
+    ).order_by("-occurred_at", "-pk")
+    clicked_products = AdEvent.objects.filter(
+        kind=AdEvent.Kind.CLICK, occurred_at__lte=now - window
+    ).values("product_id")
+    rows = (
+        _sold_items()
+        .filter(product_id__in=clicked_products, order__placed_at__lte=now)
+        .annotate(clicked_at=Subquery(last_click.values("occurred_at")[:1]))
+        .filter(clicked_at__lte=now - window)
+        .order_by("-clicked_at")
+        .values_list("clicked_at", "order__placed_at")[:limit]
+    )
+    return [(placed - clicked).total_seconds() for clicked, placed in rows]
+
+
+def conversion_delay(*, now: datetime) -> bandit.ConversionDelay:
+    """The store's conversion delay (see bandit.conversion_delay_estimate), cached
+    DELAY_CACHE_SECONDS: it moves only as clicks' windows close."""
+    key = "ads:conversion-delay"
+    found = cache.get(key)
+    if found is None:
+        found = bandit.conversion_delay_estimate(
+            conversion_delays(now=now), window_s=CONVERSION_WINDOW.total_seconds()
+        )
+        cache.set(key, found, DELAY_CACHE_SECONDS)
+    return found
+
+
+def variant_arm_stats(
+    *, variant_ids: list[int], now: datetime | None = None
+) -> dict[int, bandit.ArmStats]:
+    """Each variant's impressions and attributed conversions, for the bandit: the impressions
+    weighted by the share of their conversions known by now (bandit.impressions_effective with
+    the store's conversion delay), so a variant shown a lot lately is not taken for a worse one
+    while its orders are still on their way. Four queries (five when the delay is not cached)."""
+    now = now or timezone.now()
     counts = variant_counts(variant_ids=variant_ids)
     conversions = variant_conversions(variant_ids=variant_ids)
+    recent = variant_recent_impressions(variant_ids=variant_ids, now=now)
+    delay = conversion_delay(now=now)
+    hours = sorted({hour for by_hour in recent.values() for hour in by_hour})
+    window_s = CONVERSION_WINDOW.total_seconds()
+    ages = [
+        min(max((now - hour).total_seconds() - bandit.HOUR / 2, 0.0), window_s) for hour in hours
+    ]
+    effective = bandit.impressions_effective(
+        impressions=[counts.get(pk, {}).get("impressions", 0) for pk in variant_ids],
+        recent_ages_s=ages,
+        recent_counts=[[recent.get(pk, {}).get(hour, 0) for hour in hours] for pk in variant_ids],
+        delay=delay,
+    )
     return {
         pk: bandit.ArmStats(
-            impressions=counts.get(pk, {}).get("impressions", 0),
+            impressions=float(effective[i]),
             conversions=conversions.get(pk, {}).get("conversions", 0),
         )
-        for pk in variant_ids
+        for i, pk in enumerate(variant_ids)
     }
 
 
@@ -315,6 +543,19 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 6) if denominator else None
 
 
+def report_winner(rows: list[dict]) -> int | None:
+    """The variant whose probability of converting best reaches WINNER_PROBABILITY (among
+    variants with impressions), or None while no variant is that clearly ahead."""
+    best = max(
+        (row for row in rows if row["probability_best"] is not None),
+        key=lambda row: row["probability_best"],
+        default=None,
+    )
+    if best is None or best["probability_best"] < WINNER_PROBABILITY:
+        return None
+    return best["variant"]
+
+
 def campaign_report(*, campaign: Campaign) -> dict:
     """Per variant: impressions, clicks, CTR, conversions (last click within the window),
     revenue, conversion rate per impression with its 95% credible interval and the probability
@@ -382,6 +623,8 @@ def campaign_report(*, campaign: Campaign) -> dict:
         "holdout_share": float(campaign.holdout_share),
         "conversion_window_days": CONVERSION_WINDOW.days,
         "credible_level": CREDIBLE_LEVEL,
+        "winner": report_winner(rows),
+        "winner_threshold": WINNER_PROBABILITY,
         "variants": rows,
         "holdout": {
             "ads_shoppers": ads["shoppers"],

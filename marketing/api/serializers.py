@@ -210,5 +210,11 @@ class CampaignReportSerializer(serializers.Serializer):
     holdout_share = serializers.FloatField()
     conversion_window_days = serializers.IntegerField()
     credible_level = serializers.FloatField()
+    winner = serializers.IntegerField(
+        allow_null=True,
+        help_text="The variant that converts best with at least winner_threshold probability; "
+        "null until one does.",
+    )
+    winner_threshold = serializers.FloatField()
     variants = VariantReportSerializer(many=True)
     holdout = HoldoutComparisonSerializer()

@@ -615,3 +615,61 @@ def test_who_may_read_the_report(db):
     assert session_client(support).get(path).status_code == 403
     assert marketer().get(path).status_code == 200
     assert marketer().get("/api/v1/marketing/campaigns/999999999/report/").status_code == 404
+
+
+def _arm(variant, impressions: int, conversions: int) -> None:
+    now = timezone.now()
+    AdEvent.objects.bulk_create(
+        [
+            AdEvent(kind="impression", placement=variant.placement, campaign=variant.campaign,
+                    variant=variant, product=variant.product, session_id="s",
+                    occurred_at=now - timedelta(days=3))
+            for _ in range(impressions)
+        ]
+    )  # fmt: skip
+    for _ in range(conversions):
+        customer = CustomerFactory()
+        AdEventFactory(variant=variant, kind="click", customer=customer,
+                       occurred_at=now - timedelta(days=3))  # fmt: skip
+        OrderItemFactory(
+            order=OrderFactory(customer=customer, placed_at=now - timedelta(days=2)),
+            product=variant.product,
+        )
+
+
+def test_a_clear_winner_is_declared_and_pauses_the_losers_when_enabled(db):
+    from marketing import services
+    from marketing.tasks import marketing_pause_losers_hourly
+
+    product = ProductFactory()
+    strong = AdCopyFactory(product=product, campaign=CampaignFactory(pause_losers=True))
+    weak = AdCopyFactory(product=product, campaign=strong.campaign)
+    elsewhere = AdCopyFactory(product=product, campaign=strong.campaign, placement="home")
+    _arm(strong, 200, 30)
+    _arm(weak, 200, 2)
+    report = marketer().get(f"/api/v1/marketing/campaigns/{strong.campaign_id}/report/").json()
+    assert report["winner"] == strong.pk and report["winner_threshold"] == 0.95
+    assert marketing_pause_losers_hourly() == {strong.campaign_id: [weak.pk]}
+    weak.refresh_from_db(), strong.refresh_from_db(), elsewhere.refresh_from_db()
+    assert (strong.status, weak.status, elsewhere.status) == ("approved", "paused", "approved")
+    assert services.campaign_pause_losers(campaign=strong.campaign) == []  # nothing left
+
+
+def test_no_winner_while_variants_are_close_and_nothing_paused_unless_enabled(db):
+    from marketing import services
+
+    product = ProductFactory()
+    a = AdCopyFactory(product=product, campaign=CampaignFactory(pause_losers=True))
+    b = AdCopyFactory(product=product, campaign=a.campaign)
+    _arm(a, 100, 5)
+    _arm(b, 100, 4)
+    assert selectors.campaign_report(campaign=a.campaign)["winner"] is None
+    assert services.campaign_pause_losers(campaign=a.campaign) == []
+    c = AdCopyFactory(product=product, campaign=CampaignFactory(pause_losers=False))
+    d = AdCopyFactory(product=product, campaign=c.campaign)
+    _arm(c, 200, 30)
+    _arm(d, 200, 1)
+    assert selectors.campaign_report(campaign=c.campaign)["winner"] == c.pk
+    assert services.campaign_pause_losers(campaign=c.campaign) == []
+    d.refresh_from_db()
+    assert d.status == "approved"

@@ -497,6 +497,15 @@ ADMIN_PAGE_MATRIX = {
     "admin:support_handoff_dashboard_chart":  ("GET",  "L L L | D A D A A"),
     "admin:shop_customer_export":             ("GET",  "L L L | D A D D D"),
     "admin:shop_customer_erase":              ("GET",  "L L L | D A D D D"),
+    "admin:marketing_campaign_copy":            ("GET",  "L L L | D A A D A"),
+    "admin:marketing_campaign_copy_variants":   ("GET",  "L L L | D A A D A"),
+    "admin:marketing_campaign_copy_job":        ("GET",  "L L L | D A A D A"),
+    "admin:marketing_campaign_copy_compare":    ("GET",  "L L L | D A A D A"),
+    "admin:marketing_campaign_copy_row":        ("GET",  "L L L | D A A D A"),
+    "admin:marketing_campaign_copy_edit":       ("GET",  "L L L | D D A D D"),
+    "admin:marketing_campaign_copy_generate":   ("POST", "L L L | D D A D D"),
+    "admin:marketing_campaign_copy_regenerate": ("POST", "L L L | D D A D D"),
+    "admin:marketing_campaign_copy_status":     ("POST", "L L L | D D A D D"),
 }
 # fmt: on
 # Admin URLs that are neither a model's page nor in ADMIN_PAGE_MATRIX, and why.
@@ -577,11 +586,31 @@ def admin_page_url(name: str, world: dict) -> str:
         "admin:shop_customer_export": [world["customer"].pk],
         "admin:shop_customer_erase": [world["customer"].pk],
     }
+    if name.startswith("admin:marketing_campaign_copy"):
+        args[name] = _copy_page_args(name, world)
     if name == "admin:support_handoff_work":
         args[name] = [support_world(world)["handoff"].pk]
     if name == "admin:support_handoff_dashboard_chart":
         args[name] = ["containment"]
     return reverse(name, args=args.get(name, []))
+
+
+def _copy_page_args(name: str, world: dict) -> list:
+    """A campaign's copy workbench pages act on one of its variants or generation jobs."""
+    from marketing.models import AdCopy
+    from tests.factories.api import JobFactory
+
+    campaign = world["campaign"]
+    suffix = name.removeprefix("admin:marketing_campaign_copy")
+    if suffix in ("", "_variants", "_generate", "_compare"):
+        return [campaign.pk]
+    if suffix == "_job":
+        job = JobFactory(kind="adcopy_generate", params={"campaign": campaign.pk})
+        return [campaign.pk, job.pk]
+    variant = AdCopy.objects.create(
+        campaign=campaign, channel=campaign.channel, placement="home", headline="Spring"
+    )
+    return [campaign.pk, variant.pk] + (["pause"] if suffix == "_status" else [])
 
 
 def admin_outcome(response) -> str:
