@@ -4,21 +4,11 @@ entry here, not even a superuser."""
 from django.contrib import admin
 
 from audit.models import AuditEntry, PrivacyRequest
-
-
-class AppendOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from config.admin_base import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(AppendOnlyAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "actor_label", "source", "target_type", "target_label"]
     list_filter = ["action", "source", "target_type"]
     search_fields = ["=target_id", "actor_label", "target_label"]
@@ -39,7 +29,7 @@ class AuditEntryAdmin(AppendOnlyAdmin):
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(AppendOnlyAdmin):
+class PrivacyRequestAdmin(ReadOnlyAdmin):
     list_display = ["at", "kind", "customer_id", "via", "requested_by"]
     list_filter = ["kind", "via"]
     search_fields = ["=customer__id"]

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from config.admin_base import ReadOnlyAdmin
 from ml import selectors, services, views
 from ml.exceptions import JobNotCancellable, JobNotFound
 from ml.job_kinds import job_kind_get, job_kind_list
@@ -149,17 +150,6 @@ class RetrainFlagFilter(admin.SimpleListFilter):
         if self.value() == "ok":
             return queryset.filter(retrain_flagged_at__isnull=True)
         return queryset
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ModelVersion)

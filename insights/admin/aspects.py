@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import ValidationError
 
+from config.admin_base import ReadOnlyAdmin
 from insights.models import Aspect, AspectMention, ProductReviewSummary, SentimentAlert
 from insights.selectors import aspects as selectors
 from insights.services import aspects as services
@@ -84,19 +85,8 @@ class AspectAdmin(DashboardLinkMixin, admin.ModelAdmin):
         _submit(self, request, kind="aspects_extract", params={"rebuild": True}, label="Extraction")
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AspectMention)
-class AspectMentionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AspectMentionAdmin(ReadOnlyAdmin):
     list_display = ["sentence", "aspect", "label", "similarity", "review_link", "sentiment_source"]
     list_filter = ["aspect", "label"]
     list_select_related = ["aspect", "model_version"]
@@ -220,7 +210,7 @@ class SentimentAlertAdmin(DashboardLinkMixin, admin.ModelAdmin):
 
 
 @admin.register(ProductReviewSummary)
-class ProductReviewSummaryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ProductReviewSummaryAdmin(ReadOnlyAdmin):
     list_display = ["product", "pros_count", "cons_count", "reviews_covered", "generated_at"]
     list_select_related = ["product"]
     search_fields = ["product__title", "product__sku"]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 
+from config.admin_base import ReadOnlyAdmin
 from insights.models import CustomerScore, CustomerValueRun
 from insights.selectors import customers as selectors
 
@@ -52,19 +53,8 @@ class MonetaryScoreFilter(_ScoreFilter):
     parameter_name = "m_score"
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(CustomerScore)
-class CustomerScoreAdmin(_ReadOnlyAdmin):
+class CustomerScoreAdmin(ReadOnlyAdmin):
     change_list_template = "insights/customers/customerscore_change_list.html"
     list_display = [
         "customer_column",
@@ -130,7 +120,7 @@ class CustomerScoreAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(CustomerValueRun)
-class CustomerValueRunAdmin(_ReadOnlyAdmin):
+class CustomerValueRunAdmin(ReadOnlyAdmin):
     list_display = [
         "as_of",
         "customers",
