@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
 
@@ -42,7 +43,12 @@ def reset_connection_pools() -> None:
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
+    if celery_app.amqp._producer_pool is not None:
+        celery_app.amqp._producer_pool.force_close_all()
     celery_app.amqp._producer_pool = None
+    # kombu keeps connection and producer pools per broker URL, process-wide: close them all,
+    # so nothing the next test publishes can go to a broker a previous test stopped.
+    kombu_pools.reset()
 
 
 def start_worker(env: dict) -> subprocess.Popen:
@@ -152,18 +158,25 @@ class RedisBroker:
 
 
 @pytest.fixture(params=[True, False], ids=["persistent", "not-persistent"])
-def redis_broker(request, tmp_path, worker_env, monkeypatch):
+def redis_broker(request, tmp_path, worker_env):
     """The test's own Redis as the broker of this process and of the workers it starts."""
     if REDIS_SERVER is None:
         pytest.skip("needs redis-server on the PATH (installed with the machine's Redis)")
     broker = RedisBroker(tmp_path, persistent=request.param)
+    previous_env = os.environ.get("CELERY_BROKER_URL")
     previous = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    monkeypatch.setenv("CELERY_BROKER_URL", broker.url)  # Celery reads it before its conf
+    os.environ["CELERY_BROKER_URL"] = broker.url  # Celery reads it before its conf
     celery_app.conf.broker_url = broker.url
     celery_app.conf.broker_transport_options = {}
     reset_connection_pools()
     worker_env["CELERY_BROKER_URL"] = broker.url
     yield broker
     broker.crash()
+    # Environment first, then the conf, then the pools: the next publish must reach the
+    # suite's broker again, not this test's stopped one.
+    if previous_env is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = previous_env
     celery_app.conf.broker_url, celery_app.conf.broker_transport_options = previous
     reset_connection_pools()
