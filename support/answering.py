@@ -21,6 +21,7 @@ Handoff (`handoff_reason`), first rule that holds wins:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -183,12 +184,17 @@ def ungrounded_claims(answer: str, sources: Sequence[str]) -> list[str]:
 def _repeats_instructions(answer_words: str, source_words: str) -> bool:
     """Whether the answer holds a run of PROMPT_LEAK_WORDS words of the prompt's instructions
     and worked example (its text before the real facts) that the sources do not hold."""
-    instructions = _words(generation_prompt("", []).rsplit("Facts:", 1)[0]).split()
-    for start in range(len(instructions) - PROMPT_LEAK_WORDS + 1):
-        run = " " + " ".join(instructions[start : start + PROMPT_LEAK_WORDS]) + " "
-        if run in answer_words and run not in source_words:
-            return True
-    return False
+    return any(run in answer_words and run not in source_words for run in _instruction_runs())
+
+
+@functools.cache
+def _instruction_runs() -> tuple[str, ...]:
+    """Every run of PROMPT_LEAK_WORDS words of the prompt before its facts (built once)."""
+    words = _words(generation_prompt("", []).rsplit("Facts:", 1)[0]).split()
+    return tuple(
+        " " + " ".join(words[start : start + PROMPT_LEAK_WORDS]) + " "
+        for start in range(len(words) - PROMPT_LEAK_WORDS + 1)
+    )
 
 
 def passage_body(passage_text: str, title: str) -> str:

@@ -75,8 +75,9 @@ class Command(BaseCommand):
             password = os.environ.get("SHOPPER_PASSWORD") or secrets.token_urlsafe(9)
             customer.user = User.objects.create_user(username="shopper", password=password)
             customer.save(update_fields=["user"])
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
+            if not os.environ.get("SHOPPER_PASSWORD"):  # a configured secret stays off disk
+                password_file.write_text(password + "\n")
+                password_file.chmod(0o600)
         elif password_file.exists():
             password = password_file.read_text().strip()
         else:
