@@ -327,6 +327,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.sales_forecast_nightly",
         "schedule": crontab(hour=3, minute=30),
     },
+    "nightly-purchase-propensity": {
+        "task": "insights.purchase_propensity_score_nightly",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "weekly-purchase-propensity-training": {
+        "task": "insights.purchase_propensity_train_weekly",
+        "schedule": crontab(hour=1, minute=0, day_of_week="sun"),
+    },
 }
 
 # --- sales forecasts and stock (insights.services.forecasts) -------------------------------

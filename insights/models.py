@@ -433,3 +433,40 @@ class SalesForecastPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period}: {self.point:.1f}"
+
+
+# --- purchase propensity (insights.propensity_engine, insights.services.propensity) --------
+
+
+class PurchasePropensity(models.Model):
+    """A customer's probability of ordering within the model's horizon, with the reasons
+    behind it, from the champion `purchase_propensity` model version that scored it.
+
+    One row per customer who allows profiling; each scoring replaces every row and deletes
+    those of customers it no longer scores.
+    """
+
+    customer = models.OneToOneField(
+        "shop.Customer", on_delete=models.CASCADE, related_name="purchase_propensity"
+    )
+    model_version = models.ForeignKey("ml.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField(help_text="P(an order within horizon_days).")
+    horizon_days = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(
+        default=list,
+        help_text="[{feature, label, value, effect, direction}]: the largest contributions to "
+        "the log-odds (integrated gradients from the average customer).",
+    )
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__range=(0, 1)),
+                name="purchasepropensity_probability_0_to_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["-probability"], name="purchasepropensity_probability")]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id}: {self.probability:.0%} in {self.horizon_days} days"

@@ -44,6 +44,23 @@ urlpatterns += [
     path("reorder/", admin.site.admin_view(forecast_views.reorder), name="reorder"),
 ]
 
+# Purchase propensity (insights.propensity_views).
+from insights import propensity_views  # noqa: E402
+
+urlpatterns += [
+    path("propensity/", admin.site.admin_view(propensity_views.propensity), name="propensity"),
+    path(
+        "propensity/<slug:name>.json",
+        admin.site.admin_view(propensity_views.propensity_chart),
+        name="propensity-chart",
+    ),
+    path(
+        "propensity/<slug:action>/",
+        admin.site.admin_view(propensity_views.propensity_run),
+        name="propensity-run",
+    ),
+]
+
 # The staff home and its chart endpoints (insights.home).
 from insights.home.urls import urlpatterns as home_urlpatterns  # noqa: E402
 

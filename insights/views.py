@@ -27,9 +27,10 @@ from django.views.decorators.http import require_POST
 
 from insights.aspect_engine.alerts import AlertRule
 from insights.aspect_engine.charts import diverging_bars, weekly_stacked_bars, weeks_fill
-from insights.models import CustomerScore, SentimentAlert
+from insights.models import CustomerScore, PurchasePropensity, SentimentAlert
 from insights.selectors import aspects as selectors
 from insights.selectors import customers as customer_selectors
+from insights.selectors import propensity as propensity_selectors
 from insights.services import customers as customer_services
 from insights.services.aspects import alert_windows
 from shop import selectors as shop_selectors
@@ -41,6 +42,7 @@ PANEL_WEEKS = 26
 TRENDING_LIMIT = 10
 OPEN_ALERTS_SHOWN = 10
 CUSTOMER_SCORES_PERMISSION = "insights.view_customerscore"
+PROPENSITY_PERMISSION = "insights.view_purchasepropensity"
 SUBMIT_JOB_PERMISSION = "ml.add_job"
 SEGMENT_HISTORY_DAYS = 90
 
@@ -245,7 +247,8 @@ def segments_recompute(request: HttpRequest) -> HttpResponse:
 
 def customer_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A fragment for the customer page (loaded with htmx): segment and its rule, RFM scores,
-    P(alive) and churn risk, expected purchases and value."""
+    P(alive) and churn risk, expected purchases and value; with the permission, the
+    probability of an order soon and the reasons behind it."""
     _require_customer_scores_view(request)
     if not shop_selectors.customer_exists(customer_id=customer_id):
         raise Http404(f"No customer {customer_id}.")
@@ -253,9 +256,17 @@ def customer_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
         score = customer_selectors.customer_score_get(customer_id=customer_id)
     except CustomerScore.DoesNotExist:
         score = None
+    propensity = None
+    if request.user.has_perm(PROPENSITY_PERMISSION):
+        try:
+            propensity = propensity_selectors.propensity_get(customer_id=customer_id)
+        except PurchasePropensity.DoesNotExist:
+            propensity = None
     context = {
         "score": score,
         "segment": customer_selectors.segment_rule_of(key=score.segment) if score else None,
+        "propensity": propensity,
+        "can_view_propensity": request.user.has_perm(PROPENSITY_PERMISSION),
         "currency": settings.STORE_CURRENCY,
     }
     response = TemplateResponse(request, "insights/customers/customer_panel.html", context)

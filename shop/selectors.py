@@ -7,8 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 
-from shop.models import Category, Customer, Order, OrderItem, Product, Review
+from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
 
 # Public ordering names of the product list, mapped to the model's fields. Every ordering ends
 # with the primary key so that pages are stable when values tie.
@@ -443,3 +444,36 @@ def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, Product]:
 
 def customer_ids_existing(*, customer_ids: Iterable[int]) -> set[int]:
     return set(Customer.objects.filter(pk__in=list(customer_ids)).values_list("pk", flat=True))
+
+
+# --- behaviour per customer, for models of customers (insights) ------------------------------
+
+
+def customer_profiling_rows() -> QuerySet:
+    """(id, created_at) of every customer whose behaviour may be profiled: consent given and
+    personal data not erased. One query."""
+    return (
+        Customer.objects.filter(profiling_consent=True, erased_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "created_at")
+    )
+
+
+def event_day_rows_for_customers(*, occurred_before: datetime) -> QuerySet:
+    """(customer id, local date, kind, query) of the customers' events before the moment,
+    guest events left out. Dates are truncated in the current time zone by the database."""
+    return (
+        Event.objects.filter(customer__isnull=False, occurred_at__lt=occurred_before)
+        .annotate(day=TruncDate("occurred_at"))
+        .values_list("customer_id", "day", "kind", "query")
+    )
+
+
+def review_day_rows_for_customers(*, created_before: datetime) -> QuerySet:
+    """(customer id, local date, rating, title, text) of the customers' reviews before the
+    moment (reviews without a customer left out)."""
+    return (
+        Review.objects.filter(customer__isnull=False, created_at__lt=created_before)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("customer_id", "day", "rating", "title", "text")
+    )
