@@ -105,6 +105,16 @@ def _chart(name: str) -> dict[str, Any]:
     return reliability_chart(champion["metrics"] if champion else {})
 
 
+def _formatted(key: str, value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    if key == "rows":
+        return f"{int(value):,}"
+    if key == "positive_rate":
+        return f"{value:.1%}"
+    return f"{value:.4f}"
+
+
 def propensity(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     champion = selectors.propensity_champion()
@@ -113,7 +123,10 @@ def propensity(request: HttpRequest) -> HttpResponse:
     comparison = [
         {
             "label": label,
-            "values": [models.get(f, {}).get("test", {}).get(key) for f in ("neural", "logistic")],
+            "values": [
+                _formatted(key, models.get(f, {}).get("test", {}).get(key))
+                for f in ("neural", "logistic")
+            ],
         }
         for key, label in METRIC_ROWS
     ]

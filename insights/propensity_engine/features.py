@@ -24,9 +24,9 @@ NEVER_DAYS = 730.0
 FEATURES: tuple[tuple[str, str], ...] = (
     ("days_since_last_order", "days since the last order"),
     ("has_ordered", "has ordered before"),
-    ("orders_log", "orders placed (log)"),
+    ("orders_log", "orders placed"),
     ("orders_90d", "orders in the last 90 days"),
-    ("spend_log", "total spend (log)"),
+    ("spend_log", "total spend"),
     ("average_order_value", "average order value"),
     ("mean_days_between_orders", "mean days between orders"),
     ("order_overdue_ratio", "days since last order / usual gap"),
@@ -42,6 +42,8 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("mean_rating", "mean rating given (0 without reviews)"),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in FEATURES)
+#: Features the model sees as log1p(x); explanations show x.
+LOG_FEATURES = frozenset({"orders_log", "spend_log"})
 TEXT_FEATURE_PREFIX = "text_"
 TEXT_REASON = "what they search for and write in reviews"
 

@@ -23,6 +23,7 @@ from torch import nn
 
 from insights.propensity_engine.features import (
     FEATURES,
+    LOG_FEATURES,
     TEXT_FEATURE_PREFIX,
     TEXT_REASON,
     TextProjection,
@@ -167,6 +168,11 @@ def fit_calibration(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return a_value, b_value
 
 
+def _shown(name: str, value: float) -> float:
+    """A feature's value as staff read it (counts and amounts, not their logarithms)."""
+    return math.expm1(value) if name in LOG_FEATURES else value
+
+
 @dataclass
 class PropensityModel:
     """A fitted model: network, standardiser, calibration and the text projection."""
@@ -219,7 +225,7 @@ class PropensityModel:
         out = []
         for row, values in zip(contributions, x, strict=True):
             items = [
-                (name, float(row[i]), float(values[i]))
+                (name, float(row[i]), _shown(name, float(values[i])))
                 for i, name in enumerate(self.feature_names)
                 if i not in text_columns
             ]
