@@ -3,7 +3,7 @@ check results and the approve / pause / retire actions, the brand voice and chan
 the storefront's ad events (read only). Writes with a service go through it."""
 
 from django.contrib import admin, messages
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from marketing import selectors, services, views
@@ -27,6 +27,18 @@ class CampaignAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["target_category", "target_products"]
     change_form_template = "marketing/campaign_change_form.html"
+
+    def get_list_display(self, request):
+        # Marketers go from the list straight to a campaign's copy workbench.
+        columns = super().get_list_display(request)
+        if request.user.has_perm("marketing.view_adcopy"):
+            return [*columns, "copy_workbench_link"]
+        return columns
+
+    @admin.display(description="Ad copy")
+    def copy_workbench_link(self, campaign: Campaign):
+        url = reverse("admin:marketing_campaign_copy", args=[campaign.pk])
+        return format_html('<a href="{}">Ad copy of {}</a>', url, campaign.name)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_object(request, object_id)

@@ -48,12 +48,15 @@ def test_marketers_edit_copy_and_others_only_view():
             "marketing.add_brandvoice",
             "marketing.change_brandvoice",
             "marketing.view_channellimit",
+            "marketing.change_channellimit",
             "marketing.view_adevent",
             "marketing.change_campaign",
         ]
     )
     assert not marketer.has_perm("marketing.delete_adcopy")
-    assert not marketer.has_perm("marketing.change_channellimit")
+    # The channels are a fixed, seeded set: their limits change, they are never added.
+    assert not marketer.has_perm("marketing.add_channellimit")
+    assert not marketer.has_perm("marketing.delete_channellimit")
     for group in ("Store staff", "Data scientists"):
         user = staff_in(group)
         assert user.has_perms(["marketing.view_adcopy", "marketing.view_adevent"])
@@ -204,3 +207,30 @@ def test_only_one_brand_voice_is_active():
     BrandVoice.objects.create(name="One", is_active=True)
     with pytest.raises(IntegrityError):
         BrandVoice.objects.create(name="Two", is_active=True)
+
+
+def test_a_marketer_changes_a_channel_limit_and_it_applies_to_written_copy(marketer_client):
+    limit = ChannelLimit.objects.get(channel="display")
+    response = marketer_client.post(
+        reverse("admin:marketing_channellimit_change", args=[limit.pk]),
+        {"channel": "display", "headline_max": 12, "body_max": 90, "call_to_action_max": 20},
+    )
+    assert response.status_code == 302
+    limit.refresh_from_db()
+    assert limit.headline_max == 12
+    variant = AdCopyFactory(headline="Soft merino for winter", status=AdCopy.Status.DRAFT)
+    result = services.adcopy_check_and_save(adcopy=variant)
+    assert result.outcome == "rejected"
+    assert [reason.code for reason in result.reasons] == ["length"]
+
+
+def test_store_staff_cannot_change_a_channel_limit(client):
+    client.force_login(staff_in("Store staff"))
+    limit = ChannelLimit.objects.get(channel="display")
+    response = client.post(
+        reverse("admin:marketing_channellimit_change", args=[limit.pk]),
+        {"channel": "display", "headline_max": 12, "body_max": 90, "call_to_action_max": 20},
+    )
+    assert response.status_code == 403
+    limit.refresh_from_db()
+    assert limit.headline_max == 30

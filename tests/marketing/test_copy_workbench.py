@@ -2,7 +2,7 @@
 with the checks, approve, pause, regenerate, compare with stats; who may do what."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from marketing.models import AdCopy
@@ -217,3 +217,35 @@ def test_store_staff_see_the_workbench_without_buttons(client, variant):
     assert url("_generate", variant.campaign_id) not in html
     assert url("_edit", variant.campaign_id, variant.pk) not in html
     assert client.get(url("_edit", variant.campaign_id, variant.pk)).status_code == 403
+
+
+def test_the_variants_list_is_its_own_htmx_target_outside_the_compare_form(marketer, variant):
+    # Inside the form, it inherited the form's hx-target (a finished generation's list landed
+    # in the comparison) and each row's inline edit form was nested in another form.
+    html = marketer.get(url("", variant.campaign_id)).content.decode()
+    variants_tag = html[html.index('<div id="variants"') :].split(">", 1)[0]
+    assert 'hx-target="this"' in variants_tag
+    compare_form = html[
+        html.index('<form id="compare-form"') : html.index(
+            "</form>", html.index('<form id="compare-form"')
+        )
+    ]
+    assert 'id="variants"' not in compare_form
+    assert f'form="compare-form" aria-label="Compare variant {variant.pk}"' in html
+
+
+def test_the_campaign_list_links_each_campaign_to_its_workbench(marketer):
+    campaign = CampaignFactory(name="Winter knitwear")
+    response = marketer.get(reverse("admin:marketing_campaign_changelist"))
+    link = f'<a href="{url("", campaign.pk)}">Ad copy of Winter knitwear</a>'
+    assert link in response.content.decode()
+
+
+def test_the_campaign_list_has_no_workbench_link_without_the_ad_copy_view_permission(client):
+    user = StaffFactory()
+    user.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client.force_login(user)
+    campaign = CampaignFactory()
+    response = client.get(reverse("admin:marketing_campaign_changelist"))
+    assert response.status_code == 200
+    assert url("", campaign.pk) not in response.content.decode()
