@@ -149,13 +149,15 @@ def test_store_staff_see_everything_store_related_but_administration(client):
 @pytest.mark.parametrize(
     ("group", "shown", "hidden"),
     [
-        ("Marketers", ["Ad copy by campaign", "Jobs", "Sales forecasts"],
+        ("Marketers", ["Ad copy by campaign", "Jobs", "Sales forecasts", "Purchase propensity"],
          ["Support queue", "Support dashboard", "Model registry"]),
         ("Support agents", ["Support queue", "Support dashboard"],
-         ["Ad copy by campaign", "Model registry", "Jobs", "Sales forecasts"]),
-        ("Data scientists", ["Model registry", "Jobs", "Sales forecasts"], []),
+         ["Ad copy by campaign", "Model registry", "Jobs", "Sales forecasts",
+          "Purchase propensity"]),
+        ("Data scientists", ["Model registry", "Jobs", "Sales forecasts", "Purchase propensity"],
+         []),
         ("Store staff", ["Ad copy by campaign", "Support queue", "Model registry", "Jobs",
-                         "Sales forecasts"], []),
+                         "Sales forecasts", "Purchase propensity"], []),
     ],
 )  # fmt: skip
 def test_the_work_pages_module_lists_each_groups_starting_points(client, group, shown, hidden):
