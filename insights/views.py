@@ -30,6 +30,7 @@ from insights.aspect_engine.charts import diverging_bars, weekly_stacked_bars, w
 from insights.models import CustomerScore, PurchasePropensity, SentimentAlert
 from insights.selectors import aspects as selectors
 from insights.selectors import customers as customer_selectors
+from insights.selectors import profile as profile_selectors
 from insights.selectors import propensity as propensity_selectors
 from insights.services import customers as customer_services
 from insights.services.aspects import alert_windows
@@ -262,9 +263,16 @@ def customer_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
             propensity = propensity_selectors.propensity_get(customer_id=customer_id)
         except PurchasePropensity.DoesNotExist:
             propensity = None
+    segment = customer_selectors.segment_rule_of(key=score.segment) if score else None
     context = {
         "score": score,
-        "segment": customer_selectors.segment_rule_of(key=score.segment) if score else None,
+        "segment": segment,
+        "profile": profile_selectors.customer_profile(
+            score=score,
+            propensity=propensity,
+            segment_name=segment["name"] if segment else None,
+            currency=settings.STORE_CURRENCY,
+        ),
         "propensity": propensity,
         "can_view_propensity": request.user.has_perm(PROPENSITY_PERMISSION),
         "currency": settings.STORE_CURRENCY,

@@ -135,6 +135,9 @@ def test_admin_page_panel_and_buttons(client, scored):
     assert response.status_code == 200
     body = response.content.decode()
     assert "Purchase propensity" in body and score.reasons[0]["label"][:10] in body.lower()
+    # The profile in words names the facts each statement came from.
+    assert "chance of an order in the next 30 days" in body
+    assert "(from purchase propensity, propensity horizon" in body
 
     # The buttons submit one job at a time.
     client.force_login(group_user("Data scientists"))
