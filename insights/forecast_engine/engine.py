@@ -29,7 +29,8 @@ before the benchmark's test weeks a margin of 0.1 lost to the combination alone 
 against 0.717 on 300 series) and 0.3 matched or beat it (0.712), hence the margin.
 
 Intervals (split conformal on the cross-validation errors). For the chosen model of each
-series, errors e = y - f on the windows are divided by the series' scale (in-sample seasonal
+series, errors e = y - f on the most recent `interval_windows` windows (all windows when
+these hold too few) are divided by the series' scale (in-sample seasonal
 naive MAE, `metrics.seasonal_naive_scale`). For each level L and step h the half-width is
 q_h = the ceil((N+1) L)/N empirical quantile of the N scaled |e| of that step over all series
 of the tier (made non-decreasing in h); with fewer than 30 errors per step the steps are
@@ -387,15 +388,22 @@ def _quantiles_from(errors: np.ndarray, levels) -> dict[int, np.ndarray]:
     return out
 
 
+def _complete(errors: np.ndarray) -> np.ndarray:
+    """The rows (series windows) with an error at every step."""
+    return errors[np.isfinite(errors).all(axis=1)]
+
+
 def _interval_quantiles(config, tiers, tier_of, scales, chosen_cv, actual_cv, panel):
     h = config.horizon
     scaled = np.abs(chosen_cv - actual_cv) / scales[:, None, None]
     quantiles: dict[int, dict[int, np.ndarray]] = {}
     everyone = []
+    recent = scaled[:, -config.interval_windows :, :]
     for k, (_tier, _minimum) in enumerate(tiers):
         rows = np.nonzero(tier_of == k)[0]
-        errors = scaled[rows].reshape(-1, h)
-        errors = errors[np.isfinite(errors).all(axis=1)]
+        errors = _complete(recent[rows].reshape(-1, h))
+        if len(errors) < MIN_ERRORS_PER_STEP:
+            errors = _complete(scaled[rows].reshape(-1, h))
         if len(errors):
             quantiles[k] = _quantiles_from(errors, config.levels)
             everyone.append(errors)

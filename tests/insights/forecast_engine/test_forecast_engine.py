@@ -1,6 +1,7 @@
 """The forecast engine on simulated series: seasonality learnt, intervals near nominal,
 short histories handled, events used, peaks flagged, bad input refused."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -215,3 +216,34 @@ def test_rmse_selection_forecasts_the_mean_of_intermittent_sales():
     result = forecast_panel(panel_from_rows(rows, config=config), config=config)
     assert result.forecasts["point"].mean() == pytest.approx(0.4, abs=0.1)
     assert "Naive" not in {choice.model for choice in result.choices}
+
+
+def test_intervals_are_calibrated_on_the_latest_window_when_it_holds_enough_errors():
+    from insights.forecast_engine.config import ForecastConfig
+    from insights.forecast_engine.engine import _interval_quantiles
+
+    rng = np.random.default_rng(0)
+    h, series = 3, 200
+    config = ForecastConfig(frequency="W", horizon=h, season_length=4, cv_windows=2)
+    actual = np.zeros((series, 2, h))
+    forecast = np.empty((series, 2, h))
+    forecast[:, 0, :] = rng.normal(0, 10.0, (series, h))  # the older window: wide errors
+    forecast[:, 1, :] = rng.normal(0, 1.0, (series, h))  # the latest: narrow
+    scales = np.ones(series)
+    tiers = [("seasonal", 8)]
+    tier_of = np.zeros(series, dtype=int)
+
+    latest = _interval_quantiles(config, tiers, tier_of, scales, forecast, actual, None)[0][80]
+    assert np.all(latest < 2.0)  # ~1.28 sigma of the latest window's errors
+    both = replace(config, interval_windows=2)
+    pooled = _interval_quantiles(both, tiers, tier_of, scales, forecast, actual, None)[0][80]
+    assert np.all(pooled > 3 * latest)
+
+    # Too few errors in the latest window: every window calibrates.
+    few = slice(0, 20)
+    small = _interval_quantiles(
+        config, tiers, tier_of[few], scales[few], forecast[few], actual[few], None
+    )[0][80]
+    assert np.all(small > 2.0)
+    with pytest.raises(ValueError, match="interval_windows"):
+        ForecastConfig(interval_windows=0)
