@@ -218,3 +218,62 @@ def reorder(request: HttpRequest) -> HttpResponse:
     }
     status = 200 if valid else 400
     return TemplateResponse(request, "insights/forecasts/reorder.html", context, status=status)
+
+
+# --- campaign effect -------------------------------------------------------------------------
+
+
+def campaign_lift_chart_payload(daily: dict[str, Any]) -> dict[str, Any]:
+    """Units per product per day of the campaign's products and of the others, before and
+    during the campaign (days of the campaign marked with an asterisk)."""
+    starts = daily["campaign_starts"]
+    labels = [f"{d.isoformat()}{' *' if d >= starts else ''}" for d in daily["days"]]
+    return chart_payload(
+        kind="line",
+        title="Units per product per day (* campaign running)",
+        x_label="Day",
+        labels=labels,
+        series=[
+            chart_series("campaign", "Campaign products", daily["campaign"]),
+            chart_series("control", "Other products", daily["control"]),
+        ],
+    )
+
+
+def campaign_lift_context(*, campaign_id: int) -> dict[str, Any]:
+    """What the campaign page shows of the campaign's effect: the lift with its intervals and
+    the daily chart, or why it cannot be measured yet."""
+    from insights.exceptions import CampaignLiftUnavailable
+    from insights.selectors import campaign_effect
+
+    try:
+        lift = campaign_effect.campaign_lift(campaign_id=campaign_id)
+        daily = campaign_effect.campaign_lift_daily(campaign_id=campaign_id)
+    except CampaignLiftUnavailable as exc:
+        return {"unavailable": str(exc)}
+    payload = campaign_lift_chart_payload(daily)
+    return {
+        **lift,
+        "chart": {
+            "name": "lift",
+            "title": payload["title"],
+            "url": reverse("insights:campaign-lift-chart", args=[campaign_id]),
+            "table": chart_table(payload),
+        },
+    }
+
+
+def campaign_lift_chart(request: HttpRequest, campaign_id: int) -> JsonResponse:
+    """The campaign page's lift chart as JSON; 404 for an unknown campaign, 409 while it
+    cannot be measured."""
+    from insights.exceptions import CampaignLiftUnavailable, CampaignNotFound
+    from insights.selectors import campaign_effect
+
+    _require_view(request)
+    try:
+        daily = campaign_effect.campaign_lift_daily(campaign_id=campaign_id)
+    except CampaignNotFound as exc:
+        return JsonResponse({"detail": str(exc)}, status=404)
+    except CampaignLiftUnavailable as exc:
+        return JsonResponse({"detail": str(exc)}, status=409)
+    return JsonResponse(campaign_lift_chart_payload(daily))

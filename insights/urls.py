@@ -42,6 +42,11 @@ urlpatterns += [
         "forecasts/run/", admin.site.admin_view(forecast_views.forecasts_run), name="forecasts-run"
     ),
     path("reorder/", admin.site.admin_view(forecast_views.reorder), name="reorder"),
+    path(
+        "campaigns/<int:campaign_id>/lift.json",
+        admin.site.admin_view(forecast_views.campaign_lift_chart),
+        name="campaign-lift-chart",
+    ),
 ]
 
 # Purchase propensity (insights.propensity_views).

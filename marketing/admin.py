@@ -45,6 +45,10 @@ class CampaignAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         if campaign is not None:
             extra_context["report"] = selectors.campaign_report(campaign=campaign)
+            if request.user.has_perm("insights.view_salesforecast"):
+                from insights.forecast_views import campaign_lift_context
+
+                extra_context["lift"] = campaign_lift_context(campaign_id=campaign.pk)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from insights.exceptions import CampaignLiftUnavailable, CampaignNotFound
@@ -53,14 +54,9 @@ def _per_product(start: date, end: date) -> dict[int, tuple[float, float]]:
     }
 
 
-def campaign_lift(*, campaign_id: int, today: date | None = None) -> dict:
-    """{"campaign", "before": (start, end), "during": (start, end), "units": Lift,
-    "revenue": Lift, "assumption"} for a finished campaign.
-
-    Raises CampaignNotFound, or CampaignLiftUnavailable when the campaign has not ended,
-    names no products or category, or there are fewer than two campaign or control
-    products with sales.
-    """
+def _campaign_groups(*, campaign_id: int, today: date | None) -> dict:
+    """The finished campaign, its windows, and the campaign and control products that sold
+    in either window, with each product's (units, revenue) per window."""
     campaign = marketing_selectors.campaign_get(campaign_id=campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"No campaign {campaign_id}.")
@@ -95,6 +91,29 @@ def campaign_lift(*, campaign_id: int, today: date | None = None) -> dict:
             f"Campaign {campaign_id} has {len(treated)} campaign and {len(control)} other "
             "products with sales around it; at least two of each are needed."
         )
+    return {
+        "campaign": campaign,
+        "before_start": before_start,
+        "during_start": during_start,
+        "during_end": during_end,
+        "before": before,
+        "during": during,
+        "treated": treated,
+        "control": control,
+    }
+
+
+def campaign_lift(*, campaign_id: int, today: date | None = None) -> dict:
+    """{"campaign", "before": (start, end), "during": (start, end), "units": Lift,
+    "revenue": Lift, "assumption"} for a finished campaign.
+
+    Raises CampaignNotFound, or CampaignLiftUnavailable when the campaign has not ended,
+    names no products or category, or there are fewer than two campaign or control
+    products with sales.
+    """
+    groups = _campaign_groups(campaign_id=campaign_id, today=today)
+    before, during = groups["before"], groups["during"]
+    treated, control = groups["treated"], groups["control"]
 
     def lift(index: int) -> Lift:
         def outcome(window, ids):
@@ -107,12 +126,50 @@ def campaign_lift(*, campaign_id: int, today: date | None = None) -> dict:
             outcome(during, control),
         )
 
+    during_start = groups["during_start"]
     return {
-        "campaign": campaign,
-        "before": (before_start, during_start - timedelta(days=1)),
-        "during": (during_start, campaign.ends_on),
+        "campaign": groups["campaign"],
+        "before": (groups["before_start"], during_start - timedelta(days=1)),
+        "during": (during_start, groups["campaign"].ends_on),
         "units": lift(0),
         "revenue": lift(1),
         "assumption": "Difference in differences on products: without the campaign, its "
         "products' sales would have changed like those of the other products.",
+    }
+
+
+def campaign_lift_daily(*, campaign_id: int, today: date | None = None) -> dict:
+    """The picture behind the lift: units sold per product per day, of the campaign's
+    products and of the other products, over the window before the campaign and the
+    campaign itself (two queries more than `campaign_lift`'s).
+
+    {"days": [date], "campaign_starts": date, "campaign": [float], "control": [float]}.
+    Raises as `campaign_lift` does.
+    """
+    groups = _campaign_groups(campaign_id=campaign_id, today=today)
+    start, end = groups["before_start"], groups["during_end"]
+    items = OrderItem.objects.filter(
+        order__status__in=shop_selectors.SOLD_STATUSES,
+        order__placed_at__gte=_start_of(start),
+        order__placed_at__lt=_start_of(end),
+    )
+
+    def per_day(products: list[int]) -> dict[date, float]:
+        rows = (
+            items.filter(product_id__in=products)
+            .annotate(day=TruncDate("order__placed_at"))
+            .values("day")
+            .annotate(units=Sum("quantity"))
+            .order_by()
+        )
+        return {row["day"]: float(row["units"]) for row in rows}
+
+    treated, control = groups["treated"], groups["control"]
+    treated_days, control_days = per_day(treated), per_day(control)
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    return {
+        "days": days,
+        "campaign_starts": groups["during_start"],
+        "campaign": [round(treated_days.get(d, 0.0) / len(treated), 4) for d in days],
+        "control": [round(control_days.get(d, 0.0) / len(control), 4) for d in days],
     }

@@ -484,6 +484,7 @@ ADMIN_PAGE_MATRIX = {
     "insights:forecast-chart":                ("GET",  "L L L | D A A D A"),
     "insights:forecasts-run":                 ("POST", "L L L | D A A D A"),
     "insights:reorder":                       ("GET",  "L L L | D A A D A"),
+    "insights:campaign-lift-chart":           ("GET",  "L L L | D A A D A"),
     "insights:propensity":                    ("GET",  "L L L | D A A D A"),
     "insights:propensity-chart":              ("GET",  "L L L | D A A D A"),
     "insights:propensity-run":                ("POST", "L L L | D A A D A"),
@@ -592,6 +593,7 @@ def admin_page_url(name: str, world: dict) -> str:
         "insights:home-chart": ["orders"],
         "insights:propensity-chart": ["reliability"],
         "insights:propensity-run": ["score"],
+        "insights:campaign-lift-chart": [world["campaign"].pk],
         "admin:shop_customer_export": [world["customer"].pk],
         "admin:shop_customer_erase": [world["customer"].pk],
     }
