@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("insights.api.aspect_urls")),
     path("", include("insights.api.customer_urls")),
     path("", include("insights.api.forecast_urls")),
+    path("", include("insights.api.cluster_urls")),
 ]

@@ -1,3 +1,10 @@
 """Job kinds of insights, one module per feature."""
 
-from insights.tasks import aspects, customers, forecasts, sentiment  # noqa: F401
+from insights.tasks import (  # noqa: F401
+    aspects,
+    clusters,
+    customers,
+    forecasts,
+    search_insights,
+    sentiment,
+)
