@@ -123,7 +123,9 @@ def cluster_facts(
                 spend_per_customer=round(spend / size, 2) if size else 0.0,
                 aov=round(spend / orders, 2) if orders else 0.0,
                 conversion=_ratio(orders, sum(m.sessions for m in members)),
-                search_share=_ratio(sum(m.searches for m in members), sum(m.events for m in members)),
+                search_share=_ratio(
+                    sum(m.searches for m in members), sum(m.events for m in members)
+                ),
                 reviews_per_customer=_ratio(sum(m.reviews for m in members), size),
                 median_recency_days=(
                     round(statistics.median(m.recency_days for m in members), 1) if members else 0.0
@@ -166,9 +168,10 @@ def rule_names(facts: Sequence[ClusterFacts]) -> list[str]:
 
 def naming_prompt(facts: ClusterFacts) -> str:
     """The generator's prompt: the facts only, and the shape of the answer."""
-    categories = ", ".join(
-        f"{c['name']} ({float(c['share']):.0%})" for c in facts.top_categories
-    ) or "no clear favourite"
+    categories = (
+        ", ".join(f"{c['name']} ({float(c['share']):.0%})" for c in facts.top_categories)
+        or "no clear favourite"
+    )
     return (
         "Give a short name (2 to 4 words) for a group of online shoppers, using only these "
         "facts.\n"

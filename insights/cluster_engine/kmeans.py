@@ -89,11 +89,10 @@ def kmeans_plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
 
 def _lloyd(x: np.ndarray, centres: np.ndarray, config: KMeansConfig) -> KMeansResult:
     labels = np.full(x.shape[0], -1)
-    iterations = 0
-    for iterations in range(1, config.max_iter + 1):
+    iterations = config.max_iter
+    for iteration in range(1, config.max_iter + 1):
         distances = _squared_distances(x, centres)
         new_labels = distances.argmin(1)
-        moved = 0.0
         new_centres = centres.copy()
         for cluster in range(config.k):
             members = new_labels == cluster
@@ -107,16 +106,14 @@ def _lloyd(x: np.ndarray, centres: np.ndarray, config: KMeansConfig) -> KMeansRe
         moved = float(np.abs(new_centres - centres).max())
         centres = new_centres
         if np.array_equal(new_labels, labels) or moved < config.tol:
-            labels = new_labels
+            labels, iterations = new_labels, iteration
             break
         labels = new_labels
     labels = _squared_distances(x, centres).argmin(1)
     for cluster in range(config.k):
         if not (labels == cluster).any():
             labels[int(np.linalg.norm(x - centres[labels], axis=1).argmax())] = cluster
-    centres = np.array(
-        [x[labels == cluster].mean(0) for cluster in range(config.k)], dtype=float
-    )
+    centres = np.array([x[labels == cluster].mean(0) for cluster in range(config.k)], dtype=float)
     inertia = float(((x - centres[labels]) ** 2).sum())
     return KMeansResult(labels=labels, centroids=centres, inertia=inertia, iterations=iterations)
 
@@ -164,7 +161,9 @@ def silhouette_score(
     means[np.arange(len(rows)), own] = np.inf
     b = means.min(1)
     denominator = np.maximum(a, b)
-    s = np.where((own_size > 1) & (denominator > 0), (b - a) / np.where(denominator > 0, denominator, 1), 0.0)
+    s = np.where(
+        (own_size > 1) & (denominator > 0), (b - a) / np.where(denominator > 0, denominator, 1), 0.0
+    )
     return float(s.mean())
 
 

@@ -20,132 +20,285 @@ GRANTS = {
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('insights', '0005_sales_forecasts'),
-        ('ml', '0004_modelversion_retrain_flag'),
-        ('shop', '0004_customer_erased_at'),
+        ("insights", "0005_sales_forecasts"),
+        ("ml", "0004_modelversion_retrain_flag"),
+        ("shop", "0004_customer_erased_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BehaviourCluster',
+            name="BehaviourCluster",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=80)),
-                ('name_source', models.CharField(choices=[('rule', 'built from the facts'), ('generator', 'generator'), ('staff', 'staff')], max_length=16)),
-                ('rule_name', models.CharField(help_text='The name built from the facts.', max_length=80)),
-                ('size', models.PositiveIntegerField()),
-                ('facts', models.JSONField(default=dict)),
-                ('centroid', models.JSONField(default=dict, help_text='{feature: mean standardised value} of the members.')),
-                ('renamed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "name_source",
+                    models.CharField(
+                        choices=[
+                            ("rule", "built from the facts"),
+                            ("generator", "generator"),
+                            ("staff", "staff"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "rule_name",
+                    models.CharField(help_text="The name built from the facts.", max_length=80),
+                ),
+                ("size", models.PositiveIntegerField()),
+                ("facts", models.JSONField(default=dict)),
+                (
+                    "centroid",
+                    models.JSONField(
+                        default=dict, help_text="{feature: mean standardised value} of the members."
+                    ),
+                ),
+                (
+                    "renamed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'number'],
+                "ordering": ["run", "number"],
             },
         ),
         migrations.CreateModel(
-            name='BehaviourClusterRun',
+            name="BehaviourClusterRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(help_text='Orders and events up to the end of this day were read.')),
-                ('k', models.PositiveSmallIntegerField()),
-                ('silhouette', models.FloatField(blank=True, null=True)),
-                ('silhouettes', models.JSONField(default=dict, help_text='{k: silhouette} of every k tried.')),
-                ('features', models.JSONField(default=list, help_text='Feature names, in matrix order.')),
-                ('params', models.JSONField(default=dict)),
-                ('customers', models.PositiveIntegerField(default=0)),
-                ('notes', models.TextField(blank=True)),
-                ('seconds', models.FloatField(default=0.0)),
-                ('created_at', models.DateTimeField()),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ml.job')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "as_of",
+                    models.DateField(
+                        help_text="Orders and events up to the end of this day were read."
+                    ),
+                ),
+                ("k", models.PositiveSmallIntegerField()),
+                ("silhouette", models.FloatField(blank=True, null=True)),
+                (
+                    "silhouettes",
+                    models.JSONField(default=dict, help_text="{k: silhouette} of every k tried."),
+                ),
+                (
+                    "features",
+                    models.JSONField(default=list, help_text="Feature names, in matrix order."),
+                ),
+                ("params", models.JSONField(default=dict)),
+                ("customers", models.PositiveIntegerField(default=0)),
+                ("notes", models.TextField(blank=True)),
+                ("seconds", models.FloatField(default=0.0)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="ml.job",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='BehaviourClusterAssignment',
+            name="BehaviourClusterAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('distance', models.FloatField(help_text="Euclidean distance to the cluster's centre.")),
-                ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='insights.behaviourcluster')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='behaviour_cluster', to='shop.customer')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='insights.behaviourclusterrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "distance",
+                    models.FloatField(help_text="Euclidean distance to the cluster's centre."),
+                ),
+                (
+                    "cluster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="insights.behaviourcluster",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="behaviour_cluster",
+                        to="shop.customer",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="insights.behaviourclusterrun",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='behaviourcluster',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clusters', to='insights.behaviourclusterrun'),
+            model_name="behaviourcluster",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="clusters",
+                to="insights.behaviourclusterrun",
+            ),
         ),
         migrations.CreateModel(
-            name='SearchInsightRun',
+            name="SearchInsightRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(help_text='Searches up to the end of this day were read.')),
-                ('weeks', models.PositiveSmallIntegerField()),
-                ('params', models.JSONField(default=dict, help_text='Thresholds and the rising rule.')),
-                ('searches', models.PositiveIntegerField(default=0)),
-                ('distinct_queries', models.PositiveIntegerField(default=0)),
-                ('week_starts', models.JSONField(default=list, help_text='First day of each week, oldest first.')),
-                ('weekly_volume', models.JSONField(default=list, help_text='Searches per week, oldest first.')),
-                ('weekly_unmet', models.JSONField(default=list, help_text='Unmet searches per week.')),
-                ('notes', models.TextField(blank=True)),
-                ('seconds', models.FloatField(default=0.0)),
-                ('created_at', models.DateTimeField()),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ml.job')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "as_of",
+                    models.DateField(help_text="Searches up to the end of this day were read."),
+                ),
+                ("weeks", models.PositiveSmallIntegerField()),
+                (
+                    "params",
+                    models.JSONField(default=dict, help_text="Thresholds and the rising rule."),
+                ),
+                ("searches", models.PositiveIntegerField(default=0)),
+                ("distinct_queries", models.PositiveIntegerField(default=0)),
+                (
+                    "week_starts",
+                    models.JSONField(
+                        default=list, help_text="First day of each week, oldest first."
+                    ),
+                ),
+                (
+                    "weekly_volume",
+                    models.JSONField(default=list, help_text="Searches per week, oldest first."),
+                ),
+                (
+                    "weekly_unmet",
+                    models.JSONField(default=list, help_text="Unmet searches per week."),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("seconds", models.FloatField(default=0.0)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="ml.job",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SearchTopic',
+            name="SearchTopic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('topic', 'topic'), ('unmet', 'unmet demand')], max_length=8)),
-                ('label', models.CharField(max_length=255)),
-                ('volume', models.PositiveIntegerField(help_text="Searches over the run's weeks.")),
-                ('distinct_queries', models.PositiveIntegerField()),
-                ('examples', models.JSONField(default=list, help_text='[[query, searches]], most searched first.')),
-                ('weekly', models.JSONField(default=list, help_text='Searches per week, oldest first.')),
-                ('this_week', models.PositiveIntegerField()),
-                ('baseline_mean', models.FloatField()),
-                ('growth', models.FloatField(help_text='(this week + 1) / (baseline mean + 1).')),
-                ('rising', models.BooleanField()),
-                ('best_similarity', models.FloatField(blank=True, help_text='Unmet groups: the highest query-product similarity.', null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topics', to='insights.searchinsightrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("topic", "topic"), ("unmet", "unmet demand")], max_length=8
+                    ),
+                ),
+                ("label", models.CharField(max_length=255)),
+                ("volume", models.PositiveIntegerField(help_text="Searches over the run's weeks.")),
+                ("distinct_queries", models.PositiveIntegerField()),
+                (
+                    "examples",
+                    models.JSONField(
+                        default=list, help_text="[[query, searches]], most searched first."
+                    ),
+                ),
+                (
+                    "weekly",
+                    models.JSONField(default=list, help_text="Searches per week, oldest first."),
+                ),
+                ("this_week", models.PositiveIntegerField()),
+                ("baseline_mean", models.FloatField()),
+                ("growth", models.FloatField(help_text="(this week + 1) / (baseline mean + 1).")),
+                ("rising", models.BooleanField()),
+                (
+                    "best_similarity",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Unmet groups: the highest query-product similarity.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topics",
+                        to="insights.searchinsightrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'kind', '-volume'],
+                "ordering": ["run", "kind", "-volume"],
             },
         ),
         migrations.AddIndex(
-            model_name='behaviourclusterrun',
-            index=models.Index(fields=['-created_at', '-id'], name='clusterrun_latest'),
+            model_name="behaviourclusterrun",
+            index=models.Index(fields=["-created_at", "-id"], name="clusterrun_latest"),
         ),
         migrations.AddIndex(
-            model_name='behaviourclusterassignment',
-            index=models.Index(fields=['cluster', 'distance'], name='clusterassignment_cluster'),
+            model_name="behaviourclusterassignment",
+            index=models.Index(fields=["cluster", "distance"], name="clusterassignment_cluster"),
         ),
         migrations.AddConstraint(
-            model_name='behaviourcluster',
-            constraint=models.UniqueConstraint(fields=('run', 'number'), name='behaviourcluster_number'),
+            model_name="behaviourcluster",
+            constraint=models.UniqueConstraint(
+                fields=("run", "number"), name="behaviourcluster_number"
+            ),
         ),
         migrations.AddIndex(
-            model_name='searchinsightrun',
-            index=models.Index(fields=['-created_at', '-id'], name='searchrun_latest'),
+            model_name="searchinsightrun",
+            index=models.Index(fields=["-created_at", "-id"], name="searchrun_latest"),
         ),
         migrations.AddIndex(
-            model_name='searchtopic',
-            index=models.Index(fields=['run', 'kind', '-volume'], name='searchtopic_volume'),
+            model_name="searchtopic",
+            index=models.Index(fields=["run", "kind", "-volume"], name="searchtopic_volume"),
         ),
         migrations.AddIndex(
-            model_name='searchtopic',
-            index=models.Index(fields=['run', 'kind', '-growth'], name='searchtopic_growth'),
+            model_name="searchtopic",
+            index=models.Index(fields=["run", "kind", "-growth"], name="searchtopic_growth"),
         ),
         migrations.RunPython(
             grants_forward("insights", GRANTS), grants_backward("insights", GRANTS)

@@ -68,9 +68,11 @@ def customer_activity_rows(*, as_of: date, lookback_days: int) -> list[CustomerA
         customer_id__in=eligible_ids, occurred_at__gte=start, occurred_at__lt=end
     ).order_by()
     kinds: dict[int, dict[str, int]] = defaultdict(dict)
-    for customer_id, kind, count in events.values("customer_id", "kind").annotate(
-        n=Count("pk")
-    ).values_list("customer_id", "kind", "n"):
+    for customer_id, kind, count in (
+        events.values("customer_id", "kind")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "kind", "n")
+    ):
         kinds[customer_id][kind] = count
     sessions = {
         row["customer_id"]: row
@@ -233,5 +235,7 @@ def cluster_examples(*, clusters: list[BehaviourCluster]) -> dict[int, list[Any]
 def cluster_job_queued() -> Job | None:
     """The oldest queued `behaviour_clusters` job, if any."""
     return (
-        ml_selectors.job_list(status=Job.Status.QUEUED, kind=CLUSTER_JOB_KIND).order_by("pk").first()
+        ml_selectors.job_list(status=Job.Status.QUEUED, kind=CLUSTER_JOB_KIND)
+        .order_by("pk")
+        .first()
     )

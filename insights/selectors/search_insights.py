@@ -32,7 +32,7 @@ def search_query_rows(*, start: datetime, end: datetime) -> Iterable[tuple[str, 
 
 
 def product_search_texts() -> list[str]:
-    """"title — category" of every active product, what a search can find (one query)."""
+    """ "title — category" of every active product, what a search can find (one query)."""
     return [
         f"{title} — {category or ''}".strip(" —")
         for title, category in Product.objects.filter(is_active=True)

@@ -86,9 +86,7 @@ def generator_namer() -> Namer:
     return lambda prompts: list(engine.generate(list(prompts), params))
 
 
-def customer_text_vectors(
-    texts: dict[int, list[str]], *, embed: Embed
-) -> dict[int, np.ndarray]:
+def customer_text_vectors(texts: dict[int, list[str]], *, embed: Embed) -> dict[int, np.ndarray]:
     """Customer id -> mean embedding of their texts; each distinct text is embedded once."""
     distinct = sorted({text for bucket in texts.values() for text in bucket})
     if not distinct:
@@ -114,8 +112,11 @@ def cluster_names(
         proposals = namer([naming_prompt(f) for f in facts])
     except Exception as exc:  # noqa: BLE001 - names built from the facts are still correct
         logger.exception("generator unavailable; cluster names are built from the facts")
-        return rules, [BehaviourCluster.NameSource.RULE] * len(facts), rules, (
-            f"Generator unavailable ({str(exc)[:200]}); names built from the facts."
+        return (
+            rules,
+            [BehaviourCluster.NameSource.RULE] * len(facts),
+            rules,
+            (f"Generator unavailable ({str(exc)[:200]}); names built from the facts."),
         )
     names, sources, taken = [], [], set()
     for f, proposed, rule in zip(facts, proposals, rules, strict=True):
@@ -176,8 +177,7 @@ def behaviour_clusters_compute(
         for name, count in activity.category_items.items():
             activity_by_category[name] = activity_by_category.get(name, 0.0) + count
     categories = [
-        name
-        for name, _count in sorted(activity_by_category.items(), key=lambda i: (-i[1], i[0]))
+        name for name, _count in sorted(activity_by_category.items(), key=lambda i: (-i[1], i[0]))
     ][:TOP_CATEGORIES_AS_FEATURES]
     matrix = feature_matrix(
         activities,

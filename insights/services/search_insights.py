@@ -110,9 +110,7 @@ def search_insights_compute(
     query_vectors = _embed(embed, kept)
     product_vectors = _embed(embed, products)
     progress(50, "Grouping queries into topics")
-    topics = topics_group(
-        kept, query_vectors, counts, max_distance=topic_distance, rule=rule
-    )
+    topics = topics_group(kept, query_vectors, counts, max_distance=topic_distance, rule=rule)
     verdicts = unmet_verdicts(
         kept, query_vectors, products, product_vectors, threshold=unmet_threshold
     )

@@ -17,7 +17,8 @@ from ml.job_kinds import JobContext, JobOutcome, job_task
 
 class BehaviourClustersParams(serializers.Serializer):
     as_of = serializers.DateField(
-        required=False, help_text="Read orders and events up to the end of this day. Default: today."
+        required=False,
+        help_text="Read orders and events up to the end of this day. Default: today.",
     )
     k = serializers.IntegerField(
         required=False,

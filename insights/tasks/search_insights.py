@@ -17,7 +17,7 @@ from ml.job_kinds import JobContext, JobOutcome, job_task
 
 class SearchInsightsParams(serializers.Serializer):
     as_of = serializers.DateField(
-        required=False, help_text="The last day of \"this week\". Default: today."
+        required=False, help_text='The last day of "this week". Default: today.'
     )
     weeks = serializers.IntegerField(required=False, min_value=2, max_value=104, default=8)
     topic_distance = serializers.FloatField(

@@ -91,8 +91,9 @@ def test_unmet_rule_needs_both_no_meaning_match_and_no_word_match(embed):
 
     verdicts = {
         v.query: v
-        for v in unmet_verdicts(queries, embed(queries), products, embed(products),
-                                threshold=services.UNMET_THRESHOLD)  # fmt: skip
+        for v in unmet_verdicts(
+            queries, embed(queries), products, embed(products), threshold=services.UNMET_THRESHOLD
+        )  # fmt: skip
     }
 
     assert not verdicts["dresses"].unmet and verdicts["dresses"].word_match

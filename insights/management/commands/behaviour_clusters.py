@@ -16,13 +16,24 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=date.fromisoformat, default=None,
-                            help="Read activity up to the end of this day. Default: today.")
-        parser.add_argument("--k", type=int, default=None,
-                            help="Number of clusters. Default: best silhouette over 3..8.")
+        parser.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            default=None,
+            help="Read activity up to the end of this day. Default: today.",
+        )
+        parser.add_argument(
+            "--k",
+            type=int,
+            default=None,
+            help="Number of clusters. Default: best silhouette over 3..8.",
+        )
         parser.add_argument("--lookback-days", type=int, default=services.LOOKBACK_DAYS)
-        parser.add_argument("--use-generator", action="store_true",
-                            help="Name clusters with the generator (slow on a CPU).")
+        parser.add_argument(
+            "--use-generator",
+            action="store_true",
+            help="Name clusters with the generator (slow on a CPU).",
+        )
         parser.add_argument("--seed", type=int, default=0)  # fmt: skip
 
     def handle(self, *args, **options):

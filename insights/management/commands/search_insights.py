@@ -16,8 +16,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=date.fromisoformat, default=None,
-                            help="The last day of \"this week\". Default: today.")
+        parser.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            default=None,
+            help='The last day of "this week". Default: today.',
+        )
         parser.add_argument("--weeks", type=int, default=services.WEEKS)  # fmt: skip
 
     def handle(self, *args, **options):
