@@ -89,6 +89,7 @@ def clusters(request: HttpRequest) -> HttpResponse:
             "browser_buyers_below": describe.BROWSER_BUYERS_BELOW,
             "searcher_share": describe.SEARCHER_SHARE,
             "regular_orders": describe.REGULAR_ORDERS,
+            "reviewer_reviews": describe.REVIEWER_REVIEWS,
         },
     }
     return TemplateResponse(request, "insights/clusters/clusters.html", context)

@@ -19,8 +19,9 @@ recency is at least LAPSED_DAYS; "Premium" or "Bargain" for the price band (noth
 the top category when it holds at least DOMINANT_SHARE of the activity; and a role:
 "browsers" when fewer than BROWSER_BUYERS_BELOW of the members bought, "searchers" when the
 search share is at least SEARCHER_SHARE, "regulars" at REGULAR_ORDERS orders per customer or
-more, else "buyers". E.g. "Premium dress buyers", "Lapsed bargain browsers". Two clusters with
-the same name get "(cluster N)" appended.
+more, else "buyers"; and "who review" at REVIEWER_REVIEWS reviews per customer or more. E.g.
+"Premium dress buyers", "Lapsed bargain browsers", "Dress regulars who review". Two clusters
+with the same name get "(cluster N)" appended.
 
 A name proposed by the generator is kept only if `generated_name_check` accepts it: one line,
 1-5 words, at most NAME_MAX_CHARS characters, and no category named that is not among the
@@ -47,6 +48,7 @@ DOMINANT_SHARE = 0.4
 BROWSER_BUYERS_BELOW = 0.3
 SEARCHER_SHARE = 0.3
 REGULAR_ORDERS = 3.0
+REVIEWER_REVIEWS = 0.5
 NAME_MAX_CHARS = 40
 NAME_MAX_WORDS = 5
 
@@ -152,6 +154,8 @@ def rule_name(facts: ClusterFacts) -> str:
         words.append("regulars")
     else:
         words.append("buyers")
+    if facts.reviews_per_customer >= REVIEWER_REVIEWS:
+        words.append("who review")
     name = " ".join(word for word in words if word)
     return name[:1].upper() + name[1:]
 

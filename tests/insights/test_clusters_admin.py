@@ -43,7 +43,7 @@ def test_clusters_page_shows_each_cluster_with_facts_and_nearest_customers(
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Premium dresses regulars" in page and "Lapsed bargain socks browsers" in page
+    assert "Premium dresses regulars who review" in page and "Lapsed bargain socks browsers" in page
     assert "Dresses 100%" in page
     assert store["premium"][0].name in page
     assert 'id="silhouette-table"' in page

@@ -165,6 +165,9 @@ def test_rule_names_come_from_the_facts():
     assert rule_name(facts(search_share=0.5, top_categories=[{"name": "Tops", "share": 0.2}])) == (
         "Premium searchers"
     )
+    assert rule_name(facts(price_band="mid", reviews_per_customer=1.2)) == (
+        "Dresses buyers who review"
+    )
 
 
 def test_repeated_rule_names_are_told_apart_by_cluster_number():

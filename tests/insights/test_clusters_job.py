@@ -35,7 +35,7 @@ def test_the_cluster_job_clusters_customers_and_records_its_run(celery_worker_th
     assert done.metrics["customers"] == 12 and done.metrics["k"] == 2
     assert sorted(c["name"] for c in done.result["clusters"]) == [
         "Lapsed bargain socks browsers",
-        "Premium dresses regulars",
+        "Premium dresses regulars who review",
     ]
     assert BehaviourClusterAssignment.objects.count() == 12
 

@@ -30,8 +30,8 @@ def test_the_run_recovers_the_planted_customers_and_names_them_from_the_facts(em
     run = BehaviourClusterRun.objects.get()
     assert (run.k, run.customers) == (2, 12)
     by_name = {cluster.name: cluster for cluster in result.clusters}
-    assert set(by_name) == {"Premium dresses regulars", "Lapsed bargain socks browsers"}
-    premium = by_name["Premium dresses regulars"]
+    assert set(by_name) == {"Premium dresses regulars who review", "Lapsed bargain socks browsers"}
+    premium = by_name["Premium dresses regulars who review"]
     assert members(premium) == {c.name for c in store["premium"]}
     assert premium.name_source == BehaviourCluster.NameSource.RULE
     assert premium.facts["top_categories"] == [{"name": "Dresses", "share": 1.0}]
@@ -79,7 +79,7 @@ def test_generator_names_are_used_only_when_they_pass_the_check(embed):
 
     names = {c.facts["top_categories"][0]["name"]: c for c in result.clusters}
     assert (names["Dresses"].name, names["Dresses"].name_source) == ("Silk lovers", "generator")
-    assert names["Dresses"].rule_name == "Premium dresses regulars"
+    assert names["Dresses"].rule_name == "Premium dresses regulars who review"
     assert (names["Socks"].name, names["Socks"].name_source) == (
         "Lapsed bargain socks browsers",
         "rule",

@@ -66,7 +66,7 @@ def test_cluster_list_shows_the_latest_runs_clusters(clustered, django_assert_ma
     body = response.json()
     assert body["k"] == 2 and body["customers"] == 12
     assert {c["name"] for c in body["results"]} == {
-        "Premium dresses regulars",
+        "Premium dresses regulars who review",
         "Lapsed bargain socks browsers",
     }
     assert {c["size"] for c in body["results"]} == {6}
