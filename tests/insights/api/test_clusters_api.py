@@ -57,10 +57,11 @@ def test_cluster_list_before_the_first_run_is_empty():
     assert response.json()["results"] == [] and response.json()["run_id"] is None
 
 
-def test_cluster_list_shows_the_latest_runs_clusters(clustered, django_assert_max_num_queries):
+def test_cluster_list_shows_the_latest_runs_clusters(clustered, django_assert_num_queries):
     client = staff("insights.view_behaviourcluster")
 
-    with django_assert_max_num_queries(8):
+    # Token, user and two permission lookups; the run; its clusters.
+    with django_assert_num_queries(5):
         response = client.get(CLUSTERS)
 
     body = response.json()
@@ -72,12 +73,14 @@ def test_cluster_list_shows_the_latest_runs_clusters(clustered, django_assert_ma
     assert {c["size"] for c in body["results"]} == {6}
 
 
-def test_cluster_customers_are_paginated_nearest_first(clustered):
+def test_cluster_customers_are_paginated_nearest_first(clustered, django_assert_num_queries):
     store, result = clustered
     cluster = next(c for c in result.clusters if c.name.startswith("Premium"))
     client = staff("insights.view_behaviourclusterassignment")
 
-    first = client.get(customers_url(cluster), {"page_size": 4}).json()
+    # Caller (3); the cluster; the latest run; the count; the page with its customers.
+    with django_assert_num_queries(7):
+        first = client.get(customers_url(cluster), {"page_size": 4}).json()
     second = client.get(customers_url(cluster), {"page_size": 4, "page": 2}).json()
 
     assert first["count"] == 6
@@ -123,3 +126,24 @@ def test_search_topics_before_the_first_run_are_empty():
 
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+def test_search_topics_list_the_latest_runs_topics_by_kind(django_assert_num_queries):
+    from insights.services import search_insights as search_services
+    from tests.insights.test_search_insights import search
+
+    for day in (1, 2, 3):
+        search("lawn mower", days_ago=day)
+        search("winter coat", days_ago=day)
+    search_services.search_insights_compute(weeks=4, embed=encoder_engine().embed)
+    client = staff("insights.view_searchtopic")
+
+    with django_assert_num_queries(5):
+        unmet = client.get(TOPICS, {"kind": "unmet"}).json()
+    rising = client.get(TOPICS, {"rising": "true"}).json()
+
+    assert sorted(t["label"] for t in unmet["results"]) == ["lawn mower", "winter coat"]
+    assert {t["volume"] for t in unmet["results"]} == {3}
+    assert {t["kind"] for t in rising["results"]} == {"topic", "unmet"}
+    assert all(t["rising"] for t in rising["results"])
+    assert unmet["weekly_volume"] == [0, 0, 0, 6]
