@@ -153,3 +153,10 @@ def test_marketers_see_and_rename_clusters_and_support_agents_do_not(client, clu
     assert client.post(change, {"name": "Renamed"}).status_code == 302
     client.force_login(agent)
     assert client.get(reverse("insights:clusters")).status_code == 403
+
+
+def test_the_admin_index_links_both_pages(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert reverse("insights:clusters") in page
+    assert reverse("insights:search-topics") in page
