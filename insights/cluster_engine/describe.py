@@ -25,7 +25,8 @@ with the same name get "(cluster N)" appended.
 
 A name proposed by the generator is kept only if `generated_name_check` accepts it: one line,
 1-5 words, at most NAME_MAX_CHARS characters, and no category named that is not among the
-cluster's top categories; otherwise the deterministic name stands.
+cluster's top categories, and not a copy of the prompt's examples; otherwise the
+deterministic name stands.
 """
 
 from __future__ import annotations
@@ -170,22 +171,49 @@ def rule_names(facts: Sequence[ClusterFacts]) -> list[str]:
     ]
 
 
+# Few-shot examples for a base language model; their names say nothing about any category,
+# and a proposal that copies one is refused (it would not come from the cluster's facts).
+_EXAMPLES = (
+    ("Shoes (80%), Bags (15%)", "premium", 4.2, 1.0, 180.0, 0.05, 9, "Loyal luxury shoppers"),
+    ("no clear favourite", "budget", 0.0, 0.1, 0.0, 0.45, 200, "Lapsed deal hunters"),
+)
+EXAMPLE_NAMES = frozenset(example[-1].lower() for example in _EXAMPLES)
+
+
+def _facts_block(categories: str, band: str, orders: float, bought: float, aov: float,
+                 searches: float, recency: float) -> str:  # fmt: skip
+    return (
+        f"Favourite categories: {categories}\n"
+        f"Price level: {band}\n"
+        f"Orders per customer: {orders:.1f}; share who bought: {bought:.0%}\n"
+        f"Average order value: {aov:.2f}; share of searches: {searches:.0%}\n"
+        f"Days since last visit (median): {recency:.0f}\n"
+    )
+
+
 def naming_prompt(facts: ClusterFacts) -> str:
-    """The generator's prompt: the facts only, and the shape of the answer."""
+    """A few-shot prompt for the generator: the facts only, and the shape of the answer."""
     categories = (
         ", ".join(f"{c['name']} ({float(c['share']):.0%})" for c in facts.top_categories)
         or "no clear favourite"
     )
+    shots = "".join(
+        _facts_block(*example[:-1]) + f"Name: {example[-1]}\n\n" for example in _EXAMPLES
+    )
     return (
-        "Give a short name (2 to 4 words) for a group of online shoppers, using only these "
-        "facts.\n"
-        f"Favourite categories: {categories}\n"
-        f"Price level: {facts.price_band}\n"
-        f"Orders per customer: {facts.orders_per_customer:.1f}; share who bought: "
-        f"{facts.buyers_share:.0%}\n"
-        f"Average order value: {facts.aov:.2f}; share of searches: {facts.search_share:.0%}\n"
-        f"Days since last visit (median): {facts.median_recency_days:.0f}\n"
-        "Name:"
+        "Each group of online shoppers gets a short plain name (2 to 4 words) that follows "
+        "from its facts.\n\n"
+        + shots
+        + _facts_block(
+            categories,
+            facts.price_band,
+            facts.orders_per_customer,
+            facts.buyers_share,
+            facts.aov,
+            facts.search_share,
+            facts.median_recency_days,
+        )  # fmt: skip
+        + "Name:"
     )
 
 
@@ -204,7 +232,7 @@ def generated_name_check(
     line = line.strip().strip("\"'`*.:;,-").strip()
     if not line or len(line) > NAME_MAX_CHARS or len(line.split()) > NAME_MAX_WORDS:
         return None
-    if not re.search(r"[A-Za-z]", line):
+    if not re.search(r"[A-Za-z]", line) or line.lower() in EXAMPLE_NAMES:
         return None
     allowed = {str(c["name"]).lower() for c in facts.top_categories}
     lowered = line.lower()

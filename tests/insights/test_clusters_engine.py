@@ -8,6 +8,7 @@ from insights.cluster_engine.describe import (
     ClusterFacts,
     cluster_facts,
     generated_name_check,
+    naming_prompt,
     rule_name,
     rule_names,
 )
@@ -190,6 +191,7 @@ def test_repeated_rule_names_are_told_apart_by_cluster_number():
         "A very long name for a group of shoppers who love dresses",  # too long
         "Jeans lovers",  # a category not in the facts
         "Dress and knits fans",  # plural of a category not in the facts
+        " Lapsed deal hunters",  # a copy of the prompt's example
     ],
 )
 def test_a_generated_name_that_fails_the_check_is_not_used(proposed):
@@ -230,3 +232,12 @@ def test_cluster_facts_summarise_members():
     assert first.conversion == pytest.approx(2 / 6, abs=1e-4)
     assert first.search_share == pytest.approx(5 / 15, abs=1e-4)
     assert first.median_recency_days == 20.0
+
+
+def test_the_naming_prompt_holds_the_facts_and_ends_where_the_name_goes():
+    prompt = naming_prompt(facts())
+
+    assert prompt.endswith("Favourite categories: Dresses (70%)\nPrice level: premium\n"
+                           "Orders per customer: 1.5; share who bought: 90%\n"
+                           "Average order value: 80.00; share of searches: 10%\n"
+                           "Days since last visit (median): 12\nName:")  # fmt: skip
