@@ -23,3 +23,17 @@ class CampaignLiftUnavailable(ConflictError):
     """The campaign is not finished, or has no comparable products to measure it against."""
 
     code = "campaign_lift_unavailable"
+
+
+class ClusterNotFound(NotFoundError):
+    code = "cluster_not_found"
+
+
+class ClusterNotCurrent(NotFoundError):
+    """Customers' clusters are kept for the latest run only."""
+
+    code = "cluster_not_current"
+
+
+class NotEnoughData(ValueError):
+    """Too few customers (or searches) to cluster; bad input, never retried."""

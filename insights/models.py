@@ -470,3 +470,147 @@ class PurchasePropensity(models.Model):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id}: {self.probability:.0%} in {self.horizon_days} days"
+
+
+# --- behaviour clusters and search insights (insights.services.clusters, search_insights) --
+
+
+class BehaviourClusterRun(models.Model):
+    """One run of the `behaviour_clusters` job: its customers, features, the k chosen (with
+    the silhouette of every k tried) and notes. Each run is new: its clusters carry their own
+    names, so a staff rename applies to that run only."""
+
+    as_of = models.DateField(help_text="Orders and events up to the end of this day were read.")
+    job = models.ForeignKey(
+        "ml.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    k = models.PositiveSmallIntegerField()
+    silhouette = models.FloatField(null=True, blank=True)
+    silhouettes = models.JSONField(default=dict, help_text="{k: silhouette} of every k tried.")
+    features = models.JSONField(default=list, help_text="Feature names, in matrix order.")
+    params = models.JSONField(default=dict)
+    customers = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True)
+    seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="clusterrun_latest")]
+
+    def __str__(self) -> str:
+        return f"behaviour clusters of {self.as_of} (run {self.pk})"
+
+
+class BehaviourCluster(models.Model):
+    """One cluster of a run: its name (and who gave it), size, facts and centroid."""
+
+    class NameSource(models.TextChoices):
+        RULE = "rule", "built from the facts"
+        GENERATOR = "generator", "generator"
+        STAFF = "staff", "staff"
+
+    run = models.ForeignKey(BehaviourClusterRun, on_delete=models.CASCADE, related_name="clusters")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    name_source = models.CharField(max_length=16, choices=NameSource.choices)
+    rule_name = models.CharField(max_length=80, help_text="The name built from the facts.")
+    size = models.PositiveIntegerField()
+    facts = models.JSONField(default=dict)
+    centroid = models.JSONField(
+        default=dict, help_text="{feature: mean standardised value} of the members."
+    )
+    renamed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="behaviourcluster_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BehaviourClusterAssignment(models.Model):
+    """A customer's cluster in the latest run (each run replaces every row)."""
+
+    customer = models.OneToOneField(
+        "shop.Customer", on_delete=models.CASCADE, related_name="behaviour_cluster"
+    )
+    run = models.ForeignKey(BehaviourClusterRun, on_delete=models.CASCADE, related_name="+")
+    cluster = models.ForeignKey(
+        BehaviourCluster, on_delete=models.CASCADE, related_name="assignments"
+    )
+    distance = models.FloatField(help_text="Euclidean distance to the cluster's centre.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cluster", "distance"], name="clusterassignment_cluster"),
+        ]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} in cluster {self.cluster_id}"
+
+
+class SearchInsightRun(models.Model):
+    """One run of the `search_insights` job: the weeks read, the rules' parameters and the
+    store's weekly search volume (for the chart)."""
+
+    as_of = models.DateField(help_text="Searches up to the end of this day were read.")
+    job = models.ForeignKey(
+        "ml.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    weeks = models.PositiveSmallIntegerField()
+    params = models.JSONField(default=dict, help_text="Thresholds and the rising rule.")
+    searches = models.PositiveIntegerField(default=0)
+    distinct_queries = models.PositiveIntegerField(default=0)
+    week_starts = models.JSONField(default=list, help_text="First day of each week, oldest first.")
+    weekly_volume = models.JSONField(default=list, help_text="Searches per week, oldest first.")
+    weekly_unmet = models.JSONField(default=list, help_text="Unmet searches per week.")
+    notes = models.TextField(blank=True)
+    seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="searchrun_latest")]
+
+    def __str__(self) -> str:
+        return f"search insights of {self.as_of} (run {self.pk})"
+
+
+class SearchTopic(models.Model):
+    """A group of search queries with one meaning: a topic of all searches, or a group of
+    queries that find no matching product (unmet demand)."""
+
+    class Kind(models.TextChoices):
+        TOPIC = "topic", "topic"
+        UNMET = "unmet", "unmet demand"
+
+    run = models.ForeignKey(SearchInsightRun, on_delete=models.CASCADE, related_name="topics")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    label = models.CharField(max_length=255)
+    volume = models.PositiveIntegerField(help_text="Searches over the run's weeks.")
+    distinct_queries = models.PositiveIntegerField()
+    examples = models.JSONField(default=list, help_text="[[query, searches]], most searched first.")
+    weekly = models.JSONField(default=list, help_text="Searches per week, oldest first.")
+    this_week = models.PositiveIntegerField()
+    baseline_mean = models.FloatField()
+    growth = models.FloatField(help_text="(this week + 1) / (baseline mean + 1).")
+    rising = models.BooleanField()
+    best_similarity = models.FloatField(
+        null=True, blank=True, help_text="Unmet groups: the highest query-product similarity."
+    )
+
+    class Meta:
+        ordering = ["run", "kind", "-volume"]
+        indexes = [
+            models.Index(fields=["run", "kind", "-volume"], name="searchtopic_volume"),
+            models.Index(fields=["run", "kind", "-growth"], name="searchtopic_growth"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.label}"

@@ -70,3 +70,21 @@ urlpatterns += [
 from insights.home.urls import urlpatterns as home_urlpatterns  # noqa: E402
 
 urlpatterns += home_urlpatterns
+
+# Behaviour clusters and search insights (insights.cluster_views).
+from insights import cluster_views  # noqa: E402
+
+urlpatterns += [
+    path("clusters/", admin.site.admin_view(cluster_views.clusters), name="clusters"),
+    path(
+        "clusters/chart.json",
+        admin.site.admin_view(cluster_views.clusters_chart),
+        name="clusters-chart",
+    ),
+    path("clusters/run/", admin.site.admin_view(cluster_views.clusters_run), name="clusters-run"),
+    path("search/", admin.site.admin_view(cluster_views.search_topics), name="search-topics"),
+    path(
+        "search/chart.json", admin.site.admin_view(cluster_views.search_chart), name="search-chart"
+    ),
+    path("search/run/", admin.site.admin_view(cluster_views.search_run), name="search-run"),
+]

@@ -1,3 +1,10 @@
 """Admin of insights, one module per feature."""
 
-from insights.admin import aspects, customers, forecasts, propensity, sentiment  # noqa: F401
+from insights.admin import (  # noqa: F401
+    aspects,
+    clusters,
+    customers,
+    forecasts,
+    propensity,
+    sentiment,
+)

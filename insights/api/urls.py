@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("insights.api.customer_urls")),
     path("", include("insights.api.forecast_urls")),
     path("", include("insights.api.propensity_urls")),
+    path("", include("insights.api.cluster_urls")),
 ]

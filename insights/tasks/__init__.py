@@ -1,3 +1,11 @@
 """Job kinds of insights, one module per feature."""
 
-from insights.tasks import aspects, customers, forecasts, propensity, sentiment  # noqa: F401
+from insights.tasks import (  # noqa: F401
+    aspects,
+    clusters,
+    customers,
+    forecasts,
+    propensity,
+    search_insights,
+    sentiment,
+)

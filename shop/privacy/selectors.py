@@ -59,6 +59,7 @@ RELATIONS: dict[str, Export | Excluded] = {
     "recommendations.ListEvent.customer": Export("recommendation_list_events"),
     "recommendations.PersonalList.customer": Export("recommendations_for_you"),
     "insights.CustomerScore.customer": Export("scores"),
+    "insights.BehaviourClusterAssignment.customer": Export("behaviour_cluster"),
     "audit.PrivacyRequest.customer": Export("privacy_requests"),
 }
 

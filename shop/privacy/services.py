@@ -222,6 +222,7 @@ def customer_erase(*, customer_id: int, user=None, via: str) -> PrivacyRequest:
     for label, key in (
         ("recommendations.PersonalList", "personal_lists_deleted"),
         ("insights.CustomerScore", "scores_deleted"),
+        ("insights.BehaviourClusterAssignment", "cluster_assignments_deleted"),
     ):
         model = _model(label)
         if model is not None:

@@ -21,7 +21,12 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from insights.models import SentimentAlert
+from insights.models import (
+    BehaviourCluster,
+    BehaviourClusterAssignment,
+    BehaviourClusterRun,
+    SentimentAlert,
+)
 from marketing.models import Campaign
 from ml.models import ModelAlias, ModelVersion
 from shop.models import ApiKey
@@ -120,6 +125,9 @@ API_MATRIX = {
     "GET /insights/campaigns/{campaign_id}/lift/":        "U D D | D D D D D D | D A A D A",
     "GET /insights/propensity/":                          "U D D | D D D D D D | D A A D A",
     "GET /insights/customers/{customer_id}/propensity/":  "U D D | D D D D D D | D A A D A",
+    "GET /insights/clusters/":                            "U D D | D D D D D D | D A A D A",
+    "GET /insights/clusters/{cluster_id}/customers/":     "U D D | D D D D D D | D A A D A",
+    "GET /insights/search-topics/":                       "U D D | D D D D D D | D A A D A",
     "GET /recommendations/for-you/":                      "U A A | D D D A D D | A A A A A",
     "GET /recommendations/similar/{product_id}/":         "U A A | D D D A D D | A A A A A",
     "GET /recommendations/bought-together/{product_id}/": "U A A | D D D A D D | A A A A A",
@@ -220,7 +228,17 @@ def world(db) -> dict:
         test="Fisher exact",
         evidence=[],
     )
+    run = BehaviourClusterRun.objects.create(
+        as_of=date(2026, 6, 28), k=1, created_at=timezone.now()
+    )
+    cluster = BehaviourCluster.objects.create(
+        run=run, number=0, name="All", name_source="rule", rule_name="All", size=1
+    )
+    BehaviourClusterAssignment.objects.create(
+        customer=customer, run=run, cluster=cluster, distance=0.0
+    )
     return {
+        "cluster": cluster,
         "customer": customer,
         "other": other,
         "product": product,
@@ -266,6 +284,7 @@ def api_request(operation: str, world: dict) -> tuple[str, str, dict | None]:
         .replace("{placement}", "home")
         .replace("{campaign_id}", str(world["campaign"].pk))
         .replace("{category_id}", str(product.category_id))
+        .replace("{cluster_id}", str(world["cluster"].pk))
     )
     ids = {
         "/api/v1/categories/": product.category_id,
@@ -440,6 +459,10 @@ ADMIN_MODEL_MATRIX = {
     "insights.customervaluerun add":             "L L L | D D D D D",
     "insights.salesforecastrun changelist":      "L L L | D A A D A",
     "insights.salesforecastrun add":             "L L L | D D D D D",
+    "insights.behaviourcluster changelist":      "L L L | D A A D A",
+    "insights.behaviourcluster add":             "L L L | D D D D D",
+    "insights.behaviourclusterassignment changelist": "L L L | D A A D A",
+    "insights.behaviourclusterassignment add":   "L L L | D D D D D",
     "recommendations.personallist changelist":   "L L L | D A A D A",
     "recommendations.personallist add":          "L L L | D D D D D",
     "recommendations.listevent changelist":      "L L L | D A A D A",
@@ -488,6 +511,12 @@ ADMIN_PAGE_MATRIX = {
     "insights:propensity":                    ("GET",  "L L L | D A A D A"),
     "insights:propensity-chart":              ("GET",  "L L L | D A A D A"),
     "insights:propensity-run":                ("POST", "L L L | D A A D A"),
+    "insights:clusters":                      ("GET",  "L L L | D A A D A"),
+    "insights:clusters-chart":                ("GET",  "L L L | D A A D A"),
+    "insights:clusters-run":                  ("POST", "L L L | D A A D A"),
+    "insights:search-topics":                 ("GET",  "L L L | D A A D A"),
+    "insights:search-chart":                  ("GET",  "L L L | D A A D A"),
+    "insights:search-run":                    ("POST", "L L L | D A A D A"),
     "admin:ml_job_progress":                  ("GET",  "L L L | D A A D A"),
     "admin:ml_job_cancel":                    ("POST", "L L L | D D D D A"),
     "admin:ml_modelversion_registry":         ("GET",  "L L L | D A D D A"),
