@@ -33,7 +33,7 @@ series, errors e = y - f on the most recent `interval_windows` windows (all wind
 these hold too few) are divided by the series' scale (in-sample seasonal
 naive MAE, `metrics.seasonal_naive_scale`). For each level L and step h the half-width is
 q_h = the ceil((N+1) L)/N empirical quantile of the N scaled |e| of that step over all series
-of the tier (made non-decreasing in h); with fewer than 30 errors per step the steps are
+of the tier (each step its own: valid per step, not forced to grow with h); with fewer than 30 errors per step the steps are
 pooled as |e| / sqrt(h) and q_h = q sqrt(h). Interval: f +- q_h * scale. Series whose history
 is never negative (sales) get forecasts and lower bounds clipped at zero.
 
@@ -380,11 +380,14 @@ def _quantiles_from(errors: np.ndarray, levels) -> dict[int, np.ndarray]:
     out = {}
     for level in levels:
         if counts.min() >= MIN_ERRORS_PER_STEP:
+            # Each step's own split-conformal quantile: forcing the widths to grow with h
+            # only widened the steps whose errors are smaller (on 400 Walmart series the 80%
+            # interval covered 0.838 of the test weeks with that, 0.804 without).
             q = np.array([_conformal_quantile(errors[:, s], level / 100) for s in range(h)])
         else:
             root = np.sqrt(np.arange(1, h + 1))
             q = _conformal_quantile((errors / root).ravel(), level / 100) * root
-        out[level] = np.maximum.accumulate(q)
+        out[level] = q
     return out
 
 
