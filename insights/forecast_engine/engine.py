@@ -29,13 +29,14 @@ before the benchmark's test weeks a margin of 0.1 lost to the combination alone 
 against 0.717 on 300 series) and 0.3 matched or beat it (0.712), hence the margin.
 
 Intervals (split conformal on the cross-validation errors). For the chosen model of each
-series, errors e = y - f on the most recent `interval_windows` windows (all windows when
-these hold too few) are divided by the series' scale (in-sample seasonal
-naive MAE, `metrics.seasonal_naive_scale`). For each level L and step h the half-width is
-q_h = the ceil((N+1) L)/N empirical quantile of the N scaled |e| of that step over all series
-of the tier (each step its own: valid per step, not forced to grow with h); with fewer than 30 errors per step the steps are
-pooled as |e| / sqrt(h) and q_h = q sqrt(h). Interval: f +- q_h * scale. Series whose history
-is never negative (sales) get forecasts and lower bounds clipped at zero.
+series, errors e = y - f on the most recent `interval_windows` windows (all windows when these
+hold too few) are divided by the series' scale (in-sample seasonal naive MAE,
+`metrics.seasonal_naive_scale`). For each level L and step h the half-width is q_h = the
+ceil((N+1) L)/N empirical quantile of the N scaled |e| of that step over all series of the
+tier (each step its own: valid per step, not forced to grow with h); with fewer than 30 errors
+per step the steps are pooled as |e| / sqrt(h) and q_h = q sqrt(h). Interval: f +- q_h *
+scale. Series whose history is never negative (sales) get forecasts and lower bounds clipped
+at zero.
 
 Events (holidays, campaigns). Event flags on past and future periods enter the pooled model
 as regressors (the event's own effect, and the correction when last season's same period had
