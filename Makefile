@@ -30,6 +30,8 @@ run: migrate
 	$(PY) manage.py seed_demo --seed $(SEED)
 	$(PY) manage.py customer_scores --backfill-weeks 12
 	$(PY) manage.py purchase_propensity
+	$(PY) manage.py behaviour_clusters
+	$(PY) manage.py search_insights
 	$(PY) manage.py sales_forecast
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap

@@ -29,6 +29,7 @@ from insights.aspect_engine.alerts import AlertRule
 from insights.aspect_engine.charts import diverging_bars, weekly_stacked_bars, weeks_fill
 from insights.models import CustomerScore, PurchasePropensity, SentimentAlert
 from insights.selectors import aspects as selectors
+from insights.selectors import clusters as cluster_selectors
 from insights.selectors import customers as customer_selectors
 from insights.selectors import profile as profile_selectors
 from insights.selectors import propensity as propensity_selectors
@@ -44,6 +45,7 @@ TRENDING_LIMIT = 10
 OPEN_ALERTS_SHOWN = 10
 CUSTOMER_SCORES_PERMISSION = "insights.view_customerscore"
 PROPENSITY_PERMISSION = "insights.view_purchasepropensity"
+CLUSTER_PERMISSION = "insights.view_behaviourcluster"
 SUBMIT_JOB_PERMISSION = "ml.add_job"
 SEGMENT_HISTORY_DAYS = 90
 
@@ -264,6 +266,9 @@ def customer_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
         except PurchasePropensity.DoesNotExist:
             propensity = None
     segment = customer_selectors.segment_rule_of(key=score.segment) if score else None
+    cluster = None
+    if request.user.has_perm(CLUSTER_PERMISSION):
+        cluster = cluster_selectors.cluster_of_customer(customer_id=customer_id)
     context = {
         "score": score,
         "segment": segment,
@@ -271,8 +276,10 @@ def customer_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
             score=score,
             propensity=propensity,
             segment_name=segment["name"] if segment else None,
+            cluster_name=cluster.name if cluster else None,
             currency=settings.STORE_CURRENCY,
         ),
+        "cluster": cluster,
         "propensity": propensity,
         "can_view_propensity": request.user.has_perm(PROPENSITY_PERMISSION),
         "currency": settings.STORE_CURRENCY,

@@ -239,3 +239,13 @@ def cluster_job_queued() -> Job | None:
         .order_by("pk")
         .first()
     )
+
+
+def cluster_of_customer(*, customer_id: int) -> BehaviourCluster | None:
+    """The customer's behaviour cluster in the latest run, or None (one query)."""
+    assignment = (
+        BehaviourClusterAssignment.objects.select_related("cluster")
+        .filter(customer_id=customer_id)
+        .first()
+    )
+    return assignment.cluster if assignment else None

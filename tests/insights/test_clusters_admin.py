@@ -160,3 +160,13 @@ def test_the_admin_index_links_both_pages(admin_client):
 
     assert reverse("insights:clusters") in page
     assert reverse("insights:search-topics") in page
+
+
+def test_the_customer_panel_names_the_customers_cluster(admin_client, clustered):
+    assignment = BehaviourClusterAssignment.objects.select_related("cluster").first()
+    url = reverse("insights:customer-panel", args=[assignment.customer_id])
+    body = admin_client.get(url).content.decode()
+    assert "Behaviour cluster: <a href=" in body and assignment.cluster.name in body
+    assert f'#cluster-{assignment.cluster.pk}"' in body
+    # The profile's statement names the cluster as its source.
+    assert "(from behaviour cluster)" in body
