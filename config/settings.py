@@ -331,6 +331,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.purchase_propensity_score_nightly",
         "schedule": crontab(hour=3, minute=15),
     },
+    "nightly-behaviour-clusters": {
+        "task": "insights.behaviour_clusters_nightly",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    "nightly-search-insights": {
+        "task": "insights.search_insights_nightly",
+        "schedule": crontab(hour=4, minute=15),
+    },
     "weekly-purchase-propensity-training": {
         "task": "insights.purchase_propensity_train_weekly",
         "schedule": crontab(hour=1, minute=0, day_of_week="sun"),

@@ -10,6 +10,7 @@ from datetime import date
 
 from rest_framework import serializers
 
+from config.celery import app
 from insights.selectors import clusters as selectors
 from insights.services import clusters as services
 from ml.job_kinds import JobContext, JobOutcome, job_task
@@ -74,3 +75,9 @@ def behaviour_clusters(ctx: JobContext) -> JobOutcome:
             "notes": run.notes,
         },
     )
+
+
+@app.task(name="insights.behaviour_clusters_nightly")
+def behaviour_clusters_nightly() -> int:
+    """Beat entry point: submit the clustering (or find the queued one)."""
+    return services.behaviour_clusters_submit().pk

@@ -9,6 +9,7 @@ from datetime import date
 
 from rest_framework import serializers
 
+from config.celery import app
 from insights.search_engine.topics import RisingRule
 from insights.selectors import search_insights as selectors
 from insights.services import search_insights as services
@@ -70,3 +71,9 @@ def search_insights(ctx: JobContext) -> JobOutcome:
         },
         result={"run_id": run.pk, "as_of": run.as_of.isoformat(), "notes": run.notes},
     )
+
+
+@app.task(name="insights.search_insights_nightly")
+def search_insights_nightly() -> int:
+    """Beat entry point: submit the search grouping (or find the queued one)."""
+    return services.search_insights_submit().pk

@@ -77,3 +77,20 @@ def test_bad_parameters_are_refused_before_queueing(kind, params):
 
     assert set(params) <= set(error.value.detail)
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_nightly_entries_submit_one_job_each():
+    from django.conf import settings
+
+    from insights.tasks.clusters import behaviour_clusters_nightly
+    from insights.tasks.search_insights import search_insights_nightly
+
+    assert behaviour_clusters_nightly() == behaviour_clusters_nightly()
+    assert search_insights_nightly() == search_insights_nightly()
+    assert sorted(Job.objects.values_list("kind", flat=True)) == [
+        "behaviour_clusters",
+        "search_insights",
+    ]
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"insights.behaviour_clusters_nightly", "insights.search_insights_nightly"} <= tasks
