@@ -37,6 +37,7 @@ run: migrate
 	$(PY) manage.py recommendations_bootstrap
 	$(PY) manage.py support_seed --demo-shopper
 	$(PY) manage.py marketing_demo
+	$(PY) manage.py campaign_effects
 	PORT=$(PORT) $(PY) -m config.launcher
 
 test: $(INSTALLED)

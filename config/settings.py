@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.purchase_propensity_score_nightly",
         "schedule": crontab(hour=3, minute=15),
     },
+    "nightly-campaign-effects": {
+        "task": "insights.campaign_effects_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "nightly-behaviour-clusters": {
         "task": "insights.behaviour_clusters_nightly",
         "schedule": crontab(hour=3, minute=45),

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from insights.customer_engine.rfm import SEGMENT_RULES
 
@@ -614,3 +614,49 @@ class SearchTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.label}"
+
+
+# --- campaign effect (insights.selectors.campaign_effect, insights.services.campaign_effect) -
+
+
+class CampaignEffect(models.Model):
+    """A campaign's incremental units and revenue per campaign product as of one day: so far
+    while it runs, final once it has ended (difference in differences on products, 95%
+    intervals). Written nightly; `note` says why a day could not be measured (the effect
+    fields are then null)."""
+
+    campaign = models.ForeignKey(
+        "marketing.Campaign", on_delete=models.CASCADE, related_name="effects"
+    )
+    as_of = models.DateField(help_text="Sales up to the end of this day were read.")
+    final = models.BooleanField(help_text="The campaign had ended by as_of.")
+    campaign_products = models.PositiveIntegerField(default=0)
+    control_products = models.PositiveIntegerField(default=0)
+    units_effect = models.FloatField(null=True, blank=True)
+    units_low = models.FloatField(null=True, blank=True)
+    units_high = models.FloatField(null=True, blank=True)
+    revenue_effect = models.FloatField(null=True, blank=True)
+    revenue_low = models.FloatField(null=True, blank=True)
+    revenue_high = models.FloatField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["campaign", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "as_of"], name="campaigneffect_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(units_effect__isnull=True)
+                | (Q(units_low__lte=F("units_effect")) & Q(units_effect__lte=F("units_high"))),
+                name="campaigneffect_units_in_interval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"effect of campaign {self.campaign_id} as of {self.as_of}"
+
+    @property
+    def units_significant(self) -> bool:
+        return self.units_low is not None and (self.units_low > 0 or self.units_high < 0)

@@ -636,3 +636,8 @@ def campaign_report(*, campaign: Campaign) -> dict:
             "lift": lift,
         },
     }
+
+
+def campaign_list_overlapping(*, start: date, end: date) -> QuerySet[Campaign]:
+    """Campaigns that ran on at least one day of start .. end (both included)."""
+    return Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start).order_by("pk")

@@ -11,11 +11,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from insights.aspect_engine.charts import weeks_fill
 from insights.home.charts import chart_payload, chart_series
-from insights.models import SentimentAlert
+from insights.models import CampaignEffect, SentimentAlert
 from insights.selectors import aspects as aspect_selectors
 from marketing import selectors as marketing_selectors
 from ml import selectors as ml_selectors
@@ -138,8 +139,20 @@ def home_models_awaiting(*, limit: int) -> list[AwaitingVersion]:
 
 
 def home_campaigns_running(*, today: date, limit: int) -> list:
-    """Campaigns running today, ending soonest first. One query."""
-    return list(marketing_selectors.campaign_list_running(on=today)[:limit])
+    """Campaigns running today, ending soonest first, each with `latest_effect` (its newest
+    CampaignEffect, or None). Two queries."""
+    campaigns = list(
+        marketing_selectors.campaign_list_running(on=today).prefetch_related(
+            Prefetch(
+                "effects",
+                queryset=CampaignEffect.objects.order_by("campaign_id", "-as_of"),
+                to_attr="effects_newest_first",
+            )
+        )[:limit]
+    )
+    for campaign in campaigns:
+        campaign.latest_effect = next(iter(campaign.effects_newest_first), None)
+    return campaigns
 
 
 def home_stock_at_risk(*, now: datetime, limit: int) -> list:

@@ -54,18 +54,27 @@ def _per_product(start: date, end: date) -> dict[int, tuple[float, float]]:
     }
 
 
-def _campaign_groups(*, campaign_id: int, today: date | None) -> dict:
-    """The finished campaign, its windows, and the campaign and control products that sold
-    in either window, with each product's (units, revenue) per window."""
+def _campaign_groups(*, campaign_id: int, today: date | None, so_far: bool = False) -> dict:
+    """The finished campaign (with `so_far`, also a running one, up to yesterday), its
+    windows, and the campaign and control products that sold in either window, with each
+    product's (units, revenue) per window."""
     campaign = marketing_selectors.campaign_get(campaign_id=campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"No campaign {campaign_id}.")
     today = today or timezone.localdate()
+    last_day = campaign.ends_on
     if campaign.ends_on >= today:
-        raise CampaignLiftUnavailable(
-            f"Campaign {campaign_id} runs until {campaign.ends_on}: its effect is measured "
-            "once it has ended."
-        )
+        if not so_far:
+            raise CampaignLiftUnavailable(
+                f"Campaign {campaign_id} runs until {campaign.ends_on}: its effect is measured "
+                "once it has ended."
+            )
+        if campaign.starts_on >= today:
+            raise CampaignLiftUnavailable(
+                f"Campaign {campaign_id} has no full day behind it yet (it started on "
+                f"{campaign.starts_on})."
+            )
+        last_day = today - timedelta(days=1)
     treated_ids = set(campaign.target_products.values_list("pk", flat=True))
     if not treated_ids and campaign.target_category_id:
         # The category and its descendants, inactive products included (they may have sold).
@@ -78,8 +87,8 @@ def _campaign_groups(*, campaign_id: int, today: date | None) -> dict:
         raise CampaignLiftUnavailable(
             f"Campaign {campaign_id} names no products or category to measure."
         )
-    days = (campaign.ends_on - campaign.starts_on).days + 1
-    during_start, during_end = campaign.starts_on, campaign.ends_on + timedelta(days=1)
+    days = (last_day - campaign.starts_on).days + 1
+    during_start, during_end = campaign.starts_on, last_day + timedelta(days=1)
     before_start = campaign.starts_on - timedelta(days=days)
     during = _per_product(during_start, during_end)
     before = _per_product(before_start, during_start)
@@ -103,15 +112,16 @@ def _campaign_groups(*, campaign_id: int, today: date | None) -> dict:
     }
 
 
-def campaign_lift(*, campaign_id: int, today: date | None = None) -> dict:
+def campaign_lift(*, campaign_id: int, today: date | None = None, so_far: bool = False) -> dict:
     """{"campaign", "before": (start, end), "during": (start, end), "units": Lift,
-    "revenue": Lift, "assumption"} for a finished campaign.
+    "revenue": Lift, "assumption"} for a finished campaign; with `so_far`, for a running one
+    too, its days up to yesterday against as many days before it.
 
-    Raises CampaignNotFound, or CampaignLiftUnavailable when the campaign has not ended,
-    names no products or category, or there are fewer than two campaign or control
-    products with sales.
+    Raises CampaignNotFound, or CampaignLiftUnavailable when the campaign has not ended (or,
+    with `so_far`, has no full day behind it), names no products or category, or there are
+    fewer than two campaign or control products with sales.
     """
-    groups = _campaign_groups(campaign_id=campaign_id, today=today)
+    groups = _campaign_groups(campaign_id=campaign_id, today=today, so_far=so_far)
     before, during = groups["before"], groups["during"]
     treated, control = groups["treated"], groups["control"]
 
@@ -130,7 +140,7 @@ def campaign_lift(*, campaign_id: int, today: date | None = None) -> dict:
     return {
         "campaign": groups["campaign"],
         "before": (groups["before_start"], during_start - timedelta(days=1)),
-        "during": (during_start, groups["campaign"].ends_on),
+        "during": (during_start, groups["during_end"] - timedelta(days=1)),
         "units": lift(0),
         "revenue": lift(1),
         "assumption": "Difference in differences on products: without the campaign, its "

@@ -2,6 +2,7 @@
 
 from insights.tasks import (  # noqa: F401
     aspects,
+    campaign_effect,
     clusters,
     customers,
     forecasts,
