@@ -23,3 +23,13 @@ class CampaignLiftUnavailable(ConflictError):
     """The campaign is not finished, or has no comparable products to measure it against."""
 
     code = "campaign_lift_unavailable"
+
+
+class PriceSuggestionNotFound(NotFoundError):
+    code = "price_suggestion_not_found"
+
+
+class PriceSuggestionNotOpen(ConflictError):
+    """The proposal was already approved or rejected (or replaced by a newer recompute)."""
+
+    code = "price_suggestion_not_open"

@@ -1,3 +1,3 @@
 """Job kinds of insights, one module per feature."""
 
-from insights.tasks import aspects, customers, forecasts, propensity, sentiment  # noqa: F401
+from insights.tasks import aspects, customers, forecasts, pricing, propensity, sentiment  # noqa: F401
