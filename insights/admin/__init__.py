@@ -1,3 +1,3 @@
 """Admin of insights, one module per feature."""
 
-from insights.admin import aspects, customers, forecasts, propensity, sentiment  # noqa: F401
+from insights.admin import aspects, customers, forecasts, pricing, propensity, sentiment  # noqa: F401
