@@ -1,6 +1,7 @@
 """Price suggestions: the recompute on a store with a planted elasticity, the guard rails, the
 products it skips and why, and approving or rejecting (only a person changes a price)."""
 
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,9 +15,12 @@ from insights.exceptions import PriceSuggestionNotFound, PriceSuggestionNotOpen
 from insights.forecast_engine.pricing import Z95
 from insights.models import PriceSuggestion
 from insights.services import pricing as services
+from insights.services.forecasts import last_complete_day
 from shop.exceptions import ProductPriceChanged
-from shop.models import Product
+from shop.models import Order, Product
 from tests.factories.api import StaffFactory
+from tests.factories.shop import OrderFactory, OrderItemFactory
+from tests.insights.forecast_fixtures import placed
 from tests.insights.pricing_fixtures import (
     ELASTIC,
     INELASTIC,
@@ -155,6 +159,30 @@ def test_recompute_replaces_open_proposals_and_keeps_decided_ones(store):
     assert PriceSuggestion.objects.filter(status="proposed").count() == 3
     decided.refresh_from_db()
     assert decided.status == PriceSuggestion.Status.REJECTED
+
+
+def test_cancelled_orders_and_the_week_in_progress_are_not_read(store):
+    week_in_progress = timezone.make_aware(
+        datetime.combine(last_complete_day(timezone.localdate(), "W") + timedelta(days=1), time(12))
+    )
+    for status, placed_at in (
+        (Order.Status.CANCELLED, placed(3)),
+        (Order.Status.PAID, week_in_progress),
+    ):
+        OrderItemFactory(
+            order=OrderFactory(status=status, placed_at=placed_at),
+            product=store["steady"],
+            quantity=500,
+            unit_price=Decimal("5.00"),
+        )
+
+    run = services.price_suggestions_recompute()
+
+    # Steady still never changed its price: it borrows the category's elasticity.
+    steady = proposal(store["steady"])
+    assert steady.scope == PriceSuggestion.Scope.CATEGORY
+    assert steady.quantity_per_week == 10
+    assert run.proposed == 3
 
 
 def test_an_empty_store_proposes_nothing():
