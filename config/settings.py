@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.purchase_propensity_score_nightly",
         "schedule": crontab(hour=3, minute=15),
     },
+    "weekly-price-suggestions": {
+        "task": "insights.price_suggestions_weekly",
+        "schedule": crontab(hour=4, minute=15, day_of_week="mon"),
+    },
     "weekly-purchase-propensity-training": {
         "task": "insights.purchase_propensity_train_weekly",
         "schedule": crontab(hour=1, minute=0, day_of_week="sun"),

@@ -3,6 +3,9 @@
 - `price_suggestions` (default queue: numpy least squares on the CPU, seconds for thousands of
   products): estimates price elasticities from the weekly prices paid and units sold and
   proposes guard-railed prices. It only proposes: a person approves each price change.
+
+Beat calls `price_suggestions_weekly` on Monday mornings, when a whole new week of sales is in;
+it only submits the job, so every run is a Job.
 """
 
 from datetime import date
@@ -10,6 +13,7 @@ from datetime import date
 from django.conf import settings
 from rest_framework import serializers
 
+from config.celery import app
 from insights.selectors import pricing as selectors
 from insights.services import pricing as services
 from ml.job_kinds import JobContext, JobOutcome, job_task
@@ -73,3 +77,9 @@ def price_suggestions(ctx: JobContext) -> JobOutcome:
             "skipped": run.skipped,
         },
     )
+
+
+@app.task(name="insights.price_suggestions_weekly")
+def price_suggestions_weekly() -> int:
+    """Beat entry point: submit the recompute, so the run is recorded like any other."""
+    return services.price_suggestions_submit().pk

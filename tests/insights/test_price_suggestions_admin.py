@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 
 from audit.models import AuditEntry
 from insights.models import PriceSuggestion
+from insights.tasks.pricing import price_suggestions_weekly
 from ml import services as ml_services
 from ml.models import Job
 from shop.models import Product
@@ -234,3 +235,16 @@ def test_the_job_proposes_prices_and_records_what_it_skipped():
     assert "3 price(s) proposed" in job.result["summary"]
     assert PriceSuggestion.objects.filter(job=job).count() == 3
     assert set(Product.objects.values_list("price", flat=True)) == {PRICE}
+
+
+@pytest.mark.django_db
+def test_the_weekly_entry_submits_one_job(settings):
+    first = price_suggestions_weekly()
+    second = price_suggestions_weekly()
+
+    assert first == second
+    assert Job.objects.get().kind == "price_suggestions"
+    assert any(
+        entry["task"] == "insights.price_suggestions_weekly"
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    )
