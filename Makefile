@@ -31,6 +31,7 @@ run: migrate
 	$(PY) manage.py customer_scores --backfill-weeks 12
 	$(PY) manage.py purchase_propensity
 	$(PY) manage.py sales_forecast
+	$(PY) manage.py price_suggestions
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap
 	$(PY) manage.py support_seed --demo-shopper
