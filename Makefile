@@ -33,6 +33,7 @@ run: migrate
 	$(PY) manage.py behaviour_clusters
 	$(PY) manage.py search_insights
 	$(PY) manage.py sales_forecast
+	$(PY) manage.py price_suggestions
 	$(PY) manage.py sentiment_bootstrap
 	$(PY) manage.py recommendations_bootstrap
 	$(PY) manage.py support_seed --demo-shopper

@@ -343,6 +343,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.search_insights_nightly",
         "schedule": crontab(hour=4, minute=15),
     },
+    "weekly-price-suggestions": {
+        "task": "insights.price_suggestions_weekly",
+        "schedule": crontab(hour=4, minute=15, day_of_week="mon"),
+    },
     "weekly-purchase-propensity-training": {
         "task": "insights.purchase_propensity_train_weekly",
         "schedule": crontab(hour=1, minute=0, day_of_week="sun"),
@@ -355,6 +359,17 @@ CELERY_BEAT_SCHEDULE = {
 INSIGHTS_DEFAULT_LEAD_TIME_DAYS = 14
 INSIGHTS_REVIEW_PERIOD_DAYS = 7
 INSIGHTS_SERVICE_LEVEL = 0.95
+
+# --- price suggestions (insights.services.pricing) -----------------------------------------
+# A suggestion moves a price by at most this share either way, and never below the margin
+# floor: (price - unit cost) / price >= INSIGHTS_PRICE_MARGIN_FLOOR. Elasticity is estimated
+# from the last INSIGHTS_PRICE_HISTORY_WEEKS whole weeks of sales; a product with at least
+# INSIGHTS_PRICE_MIN_CHANGES week-to-week changes of its mean price paid is estimated alone,
+# any other from its category's products pooled.
+INSIGHTS_PRICE_MAX_CHANGE = float(os.environ.get("INSIGHTS_PRICE_MAX_CHANGE", "0.10"))
+INSIGHTS_PRICE_MARGIN_FLOOR = float(os.environ.get("INSIGHTS_PRICE_MARGIN_FLOOR", "0.20"))
+INSIGHTS_PRICE_HISTORY_WEEKS = int(os.environ.get("INSIGHTS_PRICE_HISTORY_WEEKS", "52"))
+INSIGHTS_PRICE_MIN_CHANGES = int(os.environ.get("INSIGHTS_PRICE_MIN_CHANGES", "4"))
 
 # --- ML ----------------------------------------------------------------------------------
 # "default" means the packaged model named in docs/decisions; any local directory or

@@ -37,3 +37,13 @@ class ClusterNotCurrent(NotFoundError):
 
 class NotEnoughData(ValueError):
     """Too few customers (or searches) to cluster; bad input, never retried."""
+
+
+class PriceSuggestionNotFound(NotFoundError):
+    code = "price_suggestion_not_found"
+
+
+class PriceSuggestionNotOpen(ConflictError):
+    """The proposal was already approved or rejected (or replaced by a newer recompute)."""
+
+    code = "price_suggestion_not_open"

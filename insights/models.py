@@ -660,3 +660,119 @@ class CampaignEffect(models.Model):
     @property
     def units_significant(self) -> bool:
         return self.units_low is not None and (self.units_low > 0 or self.units_high < 0)
+
+
+# --- price suggestions (insights.forecast_engine.pricing, insights.services.pricing) --------
+
+
+class PriceSuggestion(models.Model):
+    """A proposed price for one product, with the elasticity it rests on and the expected
+    effect of the change (ratios of new to current per week, each with its 95% range over
+    the elasticity's interval).
+
+    Written by `price_suggestions_recompute` as `proposed`; only a person changes the price,
+    by approving it (`price_suggestion_approve`), or turns it down. At most one proposal per
+    product is open; a recompute replaces the open ones, decided ones stay as the record.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Scope(models.TextChoices):
+        PRODUCT = "product", "the product alone"
+        CATEGORY = "category", "its category, pooled"
+
+    product = models.ForeignKey("shop.Product", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    current_price = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The product's price when proposed."
+    )
+    suggested_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The product's unit cost when proposed."
+    )
+    reason = models.CharField(max_length=255, help_text="Why this price (the engine's words).")
+    elasticity = models.FloatField(help_text="Change in log units per change in log price.")
+    elasticity_se = models.FloatField(help_text="Standard error of the elasticity.")
+    scope = models.CharField(
+        max_length=16,
+        choices=Scope.choices,
+        help_text="What the elasticity was estimated on: the product's own price changes, or "
+        "those of every product of its category (each with its own level).",
+    )
+    scope_category = models.ForeignKey(
+        "shop.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    observations = models.PositiveIntegerField(help_text="Weeks with sales in the estimate.")
+    products_pooled = models.PositiveIntegerField(
+        help_text="Products whose price changes the estimate used."
+    )
+    quantity_per_week = models.FloatField(help_text="Units a week at the current price.")
+    quantity_ratio = models.FloatField(help_text="Expected units at the new price / now.")
+    quantity_ratio_low = models.FloatField()
+    quantity_ratio_high = models.FloatField()
+    revenue_ratio = models.FloatField()
+    revenue_ratio_low = models.FloatField()
+    revenue_ratio_high = models.FloatField()
+    profit_ratio = models.FloatField(
+        null=True, blank=True, help_text="Empty when the current price makes no profit."
+    )
+    profit_ratio_low = models.FloatField(null=True, blank=True)
+    profit_ratio_high = models.FloatField(null=True, blank=True)
+    profit_change_per_week = models.FloatField(help_text="In money, at the expected elasticity.")
+    profit_change_per_week_low = models.FloatField()
+    profit_change_per_week_high = models.FloatField()
+    job = models.ForeignKey(
+        "ml.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "approved", "rejected"]),
+                name="pricesuggestion_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="proposed", decided_at__isnull=True, decided_by__isnull=True)
+                | Q(status__in=["approved", "rejected"], decided_at__isnull=False),
+                name="pricesuggestion_decided_when_not_proposed",
+            ),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(status="proposed"),
+                name="pricesuggestion_one_open_per_product",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_price__gt=0) & Q(suggested_price__gt=0) & Q(unit_cost__gte=0),
+                name="pricesuggestion_prices_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_ratio_low__lte=models.F("quantity_ratio"))
+                & Q(quantity_ratio__lte=models.F("quantity_ratio_high"))
+                & Q(revenue_ratio_low__lte=models.F("revenue_ratio"))
+                & Q(revenue_ratio__lte=models.F("revenue_ratio_high"))
+                & Q(profit_change_per_week_low__lte=models.F("profit_change_per_week"))
+                & Q(profit_change_per_week__lte=models.F("profit_change_per_week_high")),
+                name="pricesuggestion_ranges_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="pricesuggestion_status"),
+            models.Index(fields=["product", "-created_at"], name="pricesuggestion_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"product {self.product_id}: {self.current_price} → {self.suggested_price}"
+
+    @property
+    def price_change(self) -> float:
+        """Relative change of the suggested price against the current one."""
+        return float(self.suggested_price / self.current_price) - 1

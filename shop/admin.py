@@ -167,7 +167,7 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ["review_count", "rating_average", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["sku", "title", "category", "description", "is_active"]}),
-        ("Price and stock", {"fields": ["price", "currency", "stock"]}),
+        ("Price, cost and stock", {"fields": ["price", "unit_cost", "currency", "stock"]}),
         ("Attributes", {"fields": ["attributes"], "classes": ["collapse"]}),
         (
             "Stored aggregates (recomputed by the rating job)",

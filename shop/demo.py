@@ -10,7 +10,11 @@ What the simulation puts in, so that analytics and models have something to find
   sessions mostly browse their favourites and they buy what they viewed and put in the cart;
 - order volume follows the week (weekends up) and the year (a November/December peak with
   Black Friday, a January dip), see `demo_day_weight`;
-- campaigns bring extra traffic to their category, raise conversion there and discount it;
+- campaigns bring extra traffic to their category, raise conversion there and discount it
+  (so prices paid vary, which is what price elasticity is estimated from);
+- every product has a unit cost of 40-65% of its price, drawn from a stream of its own seeded
+  by the main seed, so price suggestions have margins to work with and every other number of
+  the store is the same as without costs;
 - generated review text agrees with its rating; a few reviews belong to customers who bought
   the product and are dated after the purchase;
 - customers leave: each has a `CHURN_SHARE` chance of stopping all visits on a day drawn
@@ -299,6 +303,7 @@ class _Catalogue:
 
 
 _PRICE_BANDS = 5
+_UNIT_COST_SHARE = (0.40, 0.65)  # of the price: what a unit costs the store
 
 
 def _catalogue_load(skus: Sequence[str], source: str) -> _Catalogue:
@@ -475,6 +480,22 @@ def _catalogue_generate(
     entity_rows_import(entity="products", rows=product_rows, source="demo")
     entity_rows_import(entity="reviews", rows=review_rows, source="demo")
     return _catalogue_load(list(traits), "generated"), traits
+
+
+def _unit_costs_set(*, catalogue: _Catalogue, seed: int) -> None:
+    """Give every catalogue product a unit cost of 40-65% of its price, from its own stream
+    (`unit-cost-<seed>`), so that the simulation's draws are the same as without costs."""
+    rng = random.Random(f"unit-cost-{seed}")
+    products = [
+        Product(
+            pk=item.pk,
+            unit_cost=(
+                item.price * Decimal(str(round(rng.uniform(*_UNIT_COST_SHARE), 4)))
+            ).quantize(_CENT, ROUND_HALF_UP),
+        )
+        for item in sorted(catalogue.items, key=lambda item: item.sku)
+    ]
+    Product.objects.bulk_update(products, ["unit_cost"], batch_size=_BATCH_SIZE)
 
 
 # --- Simulation --------------------------------------------------------------------------
@@ -897,9 +918,9 @@ def demo_store_build(
     `reused=True`. With `reset`, first deletes it (`demo_store_reset`). Otherwise, in one
     transaction: imports the `products` most-reviewed clothing products with their reviews from
     `data_dir` (default `settings.SHARED_DATA_DIR`), or generates a catalogue when the file is
-    absent; creates `customers` customers, a few campaigns, and `days` days of sessions (events)
-    and orders ending the day before `today`; attributes a few reviews to buyers; recomputes
-    product rating aggregates.
+    absent; gives every catalogue product a unit cost; creates `customers` customers, a few
+    campaigns, and `days` days of sessions (events) and orders ending the day before `today`;
+    attributes a few reviews to buyers; recomputes product rating aggregates.
     """
     started = time.perf_counter()
     say = log or (lambda message: None)
@@ -929,6 +950,7 @@ def demo_store_build(
         )
     if not catalogue.categories:
         raise ValueError("the catalogue has no categorised products")
+    _unit_costs_set(catalogue=catalogue, seed=seed)
 
     say(f"Simulating {customers} customers over {days} days")
     shoppers, activity = _shoppers_create(rng=rng, catalogue=catalogue, count=customers)

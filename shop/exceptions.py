@@ -1,6 +1,6 @@
 """Domain errors of the store."""
 
-from config.api import DomainError, PermissionDeniedError
+from config.api import ConflictError, DomainError, PermissionDeniedError
 
 
 class ReviewNotAllowed(PermissionDeniedError):
@@ -9,6 +9,12 @@ class ReviewNotAllowed(PermissionDeniedError):
 
 class DuplicateReview(DomainError):
     code = "duplicate_review"
+
+
+class ProductPriceChanged(ConflictError):
+    """The product's price is no longer the one the change was decided against."""
+
+    code = "product_price_changed"
 
 
 class ImportFailed(Exception):

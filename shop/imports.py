@@ -603,6 +603,11 @@ def _products_validate(rows: Rows, report: ImportReport) -> list[_Record]:
             "is_active": row.boolean("is_active", default=True),
             "attributes": row.json_object("attributes"),
         }
+        # Optional and only written when given: a file without costs (or a row with an empty
+        # cost) keeps the cost already stored, rather than erasing what staff entered.
+        unit_cost = row.money("unit_cost")
+        if unit_cost is not None:
+            values["unit_cost"] = unit_cost
         if row.errors:
             report.errors.extend(row.errors)
             continue
@@ -637,22 +642,28 @@ def _categories_ensure(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...]
 
 def _products_write(records: list[_Record], report: ImportReport) -> None:
     categories = _categories_ensure(r.values["category"] for r in records if r.values["category"])
-    rows = []
+    with_cost, without_cost = [], []
     for record in records:
         values = dict(record.values)
         path = values.pop("category")
         values["category_id"] = categories[path] if path else None
-        rows.append((record.key, values))
+        (with_cost if "unit_cost" in values else without_cost).append((record.key, values))
     updates: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
-    _upsert_by_key(
-        Product,
-        "sku",
-        _PRODUCT_FIELDS,
-        rows,
-        report,
-        also_update=("updated_at",),
-        updated=updates,
-    )
+    # Two upserts: rows without a cost must leave the stored cost alone (see validate).
+    for rows, fields in (
+        (with_cost, (*_PRODUCT_FIELDS, "unit_cost")),
+        (without_cost, _PRODUCT_FIELDS),
+    ):
+        if rows:
+            _upsert_by_key(
+                Product,
+                "sku",
+                fields,
+                rows,
+                report,
+                also_update=("updated_at",),
+                updated=updates,
+            )
     # Price and stock changes go to the audit log, as they do from the admin.
     product_changes_record(changes=updates)
 

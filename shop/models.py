@@ -45,6 +45,15 @@ class Product(models.Model):
     price = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
+    unit_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="What one unit costs the store, in the product's currency; empty when not "
+        "known. Price suggestions need it (margin floor). Never shown on the storefront.",
+    )
     currency = models.CharField(max_length=3, default=default_currency)
     stock = models.IntegerField(default=0)
     attributes = models.JSONField(default=dict, blank=True)
@@ -59,6 +68,10 @@ class Product(models.Model):
         ordering = ["title"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0),
+                name="product_unit_cost_not_negative",
+            ),
         ]
         indexes = [
             models.Index(fields=["is_active", "category"], name="product_active_category"),

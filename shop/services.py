@@ -13,8 +13,9 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from audit.services import product_changes_record
 from shop.api.authentication import hash_api_key
-from shop.exceptions import DuplicateReview, ReviewNotAllowed
+from shop.exceptions import DuplicateReview, ProductPriceChanged, ReviewNotAllowed
 from shop.models import ApiKey, Customer, Event, Product, Review
 from shop.selectors import customer_has_bought_product
 
@@ -67,6 +68,46 @@ def product_rating_aggregates_recompute(
             done = min(start + chunk_size, total)
             progress(100 * done / max(total, 1), f"{done}/{total} products checked")
     return changed
+
+
+# --- Prices -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_price_set(
+    *, product_id: int, price: Decimal, expected_price: Decimal | None = None, user=None
+) -> Product:
+    """Set one product's price, recorded in the audit log as an import's price change is (one
+    `product_change` entry with the price before and after, by `user`, else whoever the
+    request or `acting_as` says acts).
+
+    Locks the product's row. With `expected_price`, raises ProductPriceChanged when the price
+    is no longer that (changed by someone else since the decision); raises ValidationError for
+    a negative price or more than two decimals. Nothing is written when it raises; setting the
+    price it already has writes nothing either.
+    """
+    if not isinstance(price, Decimal) or not price.is_finite() or price < 0:
+        raise ValidationError({"price": "The price must be a number, zero or more."})
+    if price != price.quantize(Decimal("0.01")):
+        raise ValidationError({"price": "The price has more than 2 decimal places."})
+    product = Product.objects.select_for_update().get(pk=product_id)
+    before = product.price
+    if expected_price is not None and before != expected_price:
+        raise ProductPriceChanged(
+            f"The price of {product.sku} is {before}, not {expected_price}: it was changed "
+            "since. Look again before deciding."
+        )
+    if before == price:
+        return product
+    product.price = price
+    product.updated_at = timezone.now()
+    # update() sends no signal, so the audit receiver stays out and the entry is written once,
+    # here, naming the user.
+    Product.objects.filter(pk=product.pk).update(price=price, updated_at=product.updated_at)
+    product_changes_record(
+        changes=[(product.pk, str(product), {"price": before}, {"price": price})], user=user
+    )
+    return product
 
 
 # --- API keys -----------------------------------------------------------------------------

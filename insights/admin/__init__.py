@@ -5,6 +5,7 @@ from insights.admin import (  # noqa: F401
     clusters,
     customers,
     forecasts,
+    pricing,
     propensity,
     sentiment,
 )

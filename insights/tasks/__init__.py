@@ -6,6 +6,7 @@ from insights.tasks import (  # noqa: F401
     clusters,
     customers,
     forecasts,
+    pricing,
     propensity,
     search_insights,
     sentiment,

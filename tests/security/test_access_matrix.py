@@ -463,6 +463,8 @@ ADMIN_MODEL_MATRIX = {
     "insights.behaviourcluster add":             "L L L | D D D D D",
     "insights.behaviourclusterassignment changelist": "L L L | D A A D A",
     "insights.behaviourclusterassignment add":   "L L L | D D D D D",
+    "insights.pricesuggestion changelist":       "L L L | D A A D A",
+    "insights.pricesuggestion add":              "L L L | D D D D D",
     "recommendations.personallist changelist":   "L L L | D A A D A",
     "recommendations.personallist add":          "L L L | D D D D D",
     "recommendations.listevent changelist":      "L L L | D A A D A",
@@ -524,6 +526,9 @@ ADMIN_PAGE_MATRIX = {
     "admin:ml_modelversion_promote":          ("POST", "L L L | D D D D A"),
     "admin:ml_modelversion_rollback":         ("POST", "L L L | D D D D A"),
     "admin:insights_reviewsentiment_rescore": ("POST", "L L L | D A A D A"),
+    "admin:insights_pricesuggestion_recompute": ("POST", "L L L | D A A D A"),
+    "admin:insights_pricesuggestion_approve": ("POST", "L L L | D A D D D"),
+    "admin:insights_pricesuggestion_reject":  ("POST", "L L L | D A D D D"),
     "admin:auth_user_password_change":        ("GET",  "L L L | D D D D D"),
     "admin:recommendations_inspector":        ("GET",  "L L L | D A A D A"),
     "insights:home":                          ("GET",  "L L L | A A A A A"),
@@ -628,11 +633,20 @@ def admin_page_url(name: str, world: dict) -> str:
     }
     if name.startswith("admin:marketing_campaign_copy"):
         args[name] = _copy_page_args(name, world)
+    if name in ("admin:insights_pricesuggestion_approve", "admin:insights_pricesuggestion_reject"):
+        args[name] = [_price_suggestion(world).pk]
     if name == "admin:support_handoff_work":
         args[name] = [support_world(world)["handoff"].pk]
     if name == "admin:support_handoff_dashboard_chart":
         args[name] = ["containment"]
     return reverse(name, args=args.get(name, []))
+
+
+def _price_suggestion(world: dict):
+    """An open price proposal for the world's product (decided by the store's staff only)."""
+    from tests.insights.pricing_fixtures import open_suggestion
+
+    return open_suggestion(world["product"])
 
 
 def _copy_page_args(name: str, world: dict) -> list:

@@ -135,6 +135,7 @@ def test_store_staff_see_everything_store_related_but_administration(client):
             reverse("insights:segments"),
             reverse("insights:forecasts"),
             reverse("insights:reorder"),
+            changelist("insights.pricesuggestion"),
         }
     )
     # Copy is the marketers' to write; administration is the superusers'.

@@ -187,6 +187,55 @@ def test_reviews_by_customers_come_after_they_bought_the_product(no_data):
         assert bought.exists()
 
 
+def test_every_product_gets_a_unit_cost_of_40_to_65_percent_of_its_price(no_data):
+    demo_store_build(seed=7, data_dir=no_data, **SMALL)
+    costs = {
+        sku: (price, cost)
+        for sku, price, cost in Product.objects.values_list("sku", "price", "unit_cost")
+    }
+
+    assert len(costs) == SMALL["products"]
+    for price, cost in costs.values():
+        assert (
+            price * Decimal("0.40") - Decimal("0.01")
+            <= cost
+            <= price * Decimal("0.65") + Decimal("0.01")
+        )
+    assert len({cost / price for price, cost in costs.values()}) > SMALL["products"] // 2
+
+    demo_store_build(seed=7, data_dir=no_data, reset=True, **SMALL)
+    again = {
+        sku: (price, cost)
+        for sku, price, cost in Product.objects.values_list("sku", "price", "unit_cost")
+    }
+    assert again == costs
+
+
+def test_unit_costs_leave_every_other_number_of_the_store_as_it_was(no_data, monkeypatch):
+    def everything() -> dict:
+        return {
+            **snapshot(),
+            "orders_all": list(
+                Order.objects.order_by("number").values_list("number", "total", "placed_at")
+            ),
+            "items_all": list(
+                OrderItem.objects.order_by("order__number", "product__sku").values_list(
+                    "order__number", "product__sku", "quantity", "unit_price"
+                )
+            ),
+            "prices": list(Product.objects.order_by("sku").values_list("sku", "price", "stock")),
+        }
+
+    demo_store_build(seed=7, data_dir=no_data, **SMALL)
+    with_costs = everything()
+    monkeypatch.setattr("shop.demo._unit_costs_set", lambda **kwargs: None)
+
+    demo_store_build(seed=7, data_dir=no_data, reset=True, **SMALL)
+
+    assert not Product.objects.filter(unit_cost__isnull=False).exists()
+    assert everything() == with_costs
+
+
 def test_real_catalogue_takes_the_most_reviewed_clothing_products():
     if not (settings.SHARED_DATA_DIR / CLOTHING_REVIEWS_FILE).is_file():
         pytest.skip(f"{CLOTHING_REVIEWS_FILE} is absent under SHARED_DATA_DIR")
@@ -200,6 +249,7 @@ def test_real_catalogue_takes_the_most_reviewed_clothing_products():
     assert Review.objects.count() == sum(Product.objects.values_list("review_count", flat=True))
     assert Review.objects.filter(created_at__date__gte=TODAY).count() == 0
     assert set(OrderItem.objects.values_list("product__sku", flat=True)) <= skus
+    assert not Product.objects.filter(unit_cost__isnull=True).exists()
 
 
 def test_some_customers_leave_the_store_for_good(no_data):
