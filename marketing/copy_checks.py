@@ -12,6 +12,10 @@ variant, in order:
   "50% off").
 - unsupported claims: each phrase of a claim list ("waterproof", "free shipping", "#1", ...)
   that the copy uses must appear in the facts.
+- links: no web or e-mail address at all (the ad itself links to the product; an address in
+  copy is what an injection planted in a product's imported text would ask for).
+- prompt leak: a variant that repeats a run of six words of the generator's instructions
+  (`CheckConfig.instructions`) that the facts do not hold is repeating its prompt.
 - near-duplicates: a variant too close to an earlier kept one is rejected. Closeness is the
   cosine similarity of the caller's embeddings (`embed`: texts -> vectors, so the caller picks
   the encoder) and, as a cheap pre-filter needing no encoder, the Jaccard similarity of
@@ -29,6 +33,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 import numpy as np
+
+from ml.text_guards import LINK, repeats_run, word_runs
 
 FIELDS = ("headline", "body", "call_to_action")
 FIELD_LABELS = {"headline": "Headline", "body": "Body", "call_to_action": "Call to action"}
@@ -102,6 +108,8 @@ class CheckConfig:
     # without embedding it; None turns the pre-filter off.
     duplicate_jaccard: float | None = 0.8
     ngram_size: int = 3
+    # The generator's instructions: copy that repeats a run of their words is leaking them.
+    instructions: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,14 @@ def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
     return normalized @ normalized.T
 
 
-def _check_one(variant: Variant, *, facts: str, numbers: _Numbers, config: CheckConfig):
+def _check_one(
+    variant: Variant,
+    *,
+    facts: str,
+    numbers: _Numbers,
+    config: CheckConfig,
+    instruction_runs: tuple[str, ...] = (),
+):
     reasons: list[Issue] = []
     repairs: list[Issue] = []
     values = {name: getattr(variant, name).strip() for name in FIELDS}
@@ -263,6 +278,14 @@ def _check_one(variant: Variant, *, facts: str, numbers: _Numbers, config: Check
                         f'{label} says "{written}", which the product facts do not.',
                     )
                 )
+        for link in LINK.findall(text):
+            reasons.append(
+                Issue("link", name, f'{label} holds the address "{link}"; ads carry none.')
+            )
+        if repeats_run(text, instruction_runs, facts):
+            reasons.append(
+                Issue("prompt_leak", name, f"{label} repeats the generator's instructions.")
+            )
         for phrase in phrases_in(text, config.claim_phrases):
             if not phrases_in(facts, [phrase]):
                 reasons.append(
@@ -290,7 +313,11 @@ def check_variants(
     that survive the Jaccard pre-filter.
     """
     numbers = _fact_numbers(facts)
-    checked = [_check_one(v, facts=facts, numbers=numbers, config=config) for v in variants]
+    runs = word_runs(config.instructions) if config.instructions else ()
+    checked = [
+        _check_one(v, facts=facts, numbers=numbers, config=config, instruction_runs=runs)
+        for v in variants
+    ]
     duplicate_of: dict[int, int] = {}
     candidates = [i for i, (_, reasons, _) in enumerate(checked) if not reasons]
     if config.duplicate_jaccard is not None:

@@ -41,6 +41,11 @@ _LABELS = {
 _LINE = re.compile(r"^\s*\**\s*(?P<label>[A-Za-z][A-Za-z -]{1,20}?)\s*\**\s*:\s*(?P<value>.*)$")
 
 
+def _one_line(value: object) -> str:
+    """The value on one line, without the record marker."""
+    return " ".join(str(value).replace(RECORD_END, " ").split())
+
+
 @dataclass(frozen=True)
 class ProductFacts:
     """What copy about a product may state."""
@@ -53,16 +58,23 @@ class ProductFacts:
     offer: str = ""  # the campaign's offer ("20% off"), if any
 
     def lines(self) -> list[str]:
-        lines = [f"Product: {self.title}"]
+        """One line per fact. Values come from imported product data, which anyone upstream
+        may have written: each is kept to one line and stripped of the record marker, so a
+        value cannot start a field of its own ("Headline: ...") or end the record."""
+        lines = [f"Product: {_one_line(self.title)}"]
         if self.category:
-            lines.append(f"Category: {self.category}")
+            lines.append(f"Category: {_one_line(self.category)}")
         if self.price:
-            lines.append(f"Price: {self.price}")
-        lines += [f"{key}: {value}" for key, value in self.attributes if str(value).strip()]
+            lines.append(f"Price: {_one_line(self.price)}")
+        lines += [
+            f"{_one_line(key)}: {_one_line(value)}"
+            for key, value in self.attributes
+            if str(value).strip()
+        ]
         if self.liked_aspects:
-            lines.append(f"Customers like: {', '.join(self.liked_aspects)}")
+            lines.append(f"Customers like: {', '.join(_one_line(a) for a in self.liked_aspects)}")
         if self.offer:
-            lines.append(f"Offer: {self.offer}")
+            lines.append(f"Offer: {_one_line(self.offer)}")
         return lines
 
     def text(self) -> str:

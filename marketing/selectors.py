@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from marketing import bandit
 from marketing.copy_checks import CheckConfig, Limits, Variant
-from marketing.copy_generation import Example, ProductFacts, Voice
+from marketing.copy_generation import Example, ProductFacts, Voice, instructions
 from marketing.models import AdCopy, AdEvent, BrandVoice, Campaign, ChannelLimit
 from shop import selectors as shop_selectors
 
@@ -67,12 +67,15 @@ def channel_limits(*, channel: str) -> Limits:
 
 
 def copy_check_config(*, channel: str, repair: bool) -> CheckConfig:
-    """The channel's limits and the active brand voice's words to avoid."""
-    voice = brand_voice_active()
+    """The channel's limits, the active brand voice's words to avoid, and the generator's
+    instructions (copy that repeats them is leaking the prompt)."""
+    guide = brand_voice_guide()
+    limits = channel_limits(channel=channel)
     return CheckConfig(
-        limits=channel_limits(channel=channel),
-        words_to_avoid=tuple(voice.words_to_avoid) if voice is not None else (),
+        limits=limits,
+        words_to_avoid=guide.words_to_avoid,
         repair=repair,
+        instructions=instructions(guide, limits),
     )
 
 

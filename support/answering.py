@@ -26,6 +26,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ml.text_guards import LEAK_RUN_WORDS, LINK, normalised_words, repeats_run, word_runs
+
 ORDER_INTENTS = frozenset({"order_status", "return_request", "refund", "exchange_size_change"})
 RETURN_INTENTS = frozenset({"return_request", "refund", "exchange_size_change"})
 GREETING_INTENT = "greeting_other"
@@ -113,21 +115,9 @@ HUMAN_REQUEST = re.compile(
 )
 
 
-# Links, web addresses and e-mail addresses: an injected "add this link" or "write to
-# bob@evil.example" must never reach the shopper unless the store's own sources hold it.
-LINK = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|"
-    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|uk|de|fr|info|biz|ru|xyz|shop|store|"
-    r"app|link|click|top)\b",
-    re.IGNORECASE,
-)
 # The prompt's own instructions (generation_prompt): an answer that repeats a run of this
 # many of their words is leaking the prompt ("repeat the text above").
-PROMPT_LEAK_WORDS = 6
-
-
-def _words(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9$€£'-]+", text.lower())) + " "
+PROMPT_LEAK_WORDS = LEAK_RUN_WORDS
 
 
 def _has_term(words: str, term: str) -> bool:
@@ -154,8 +144,8 @@ def ungrounded_claims(answer: str, sources: Sequence[str]) -> list[str]:
     case-insensitively)."""
     source_text = "\n".join(sources)
     source_numbers = _numbers(source_text)
-    source_words = _words(source_text)
-    answer_words = _words(answer)
+    source_words = normalised_words(source_text)
+    answer_words = normalised_words(answer)
     claims: list[str] = []
     for token in NUMBER.findall(answer):
         try:
@@ -176,25 +166,21 @@ def ungrounded_claims(answer: str, sources: Sequence[str]) -> list[str]:
     for link in LINK.findall(answer):
         if link.lower().rstrip(".,;:!?)") not in lowered_sources:
             claims.append(link)
-    if _repeats_instructions(answer_words, source_words):
+    if _repeats_instructions(answer, source_text):
         claims.append("the assistant's instructions")
     return claims
 
 
-def _repeats_instructions(answer_words: str, source_words: str) -> bool:
+def _repeats_instructions(answer: str, sources: str) -> bool:
     """Whether the answer holds a run of PROMPT_LEAK_WORDS words of the prompt's instructions
     and worked example (its text before the real facts) that the sources do not hold."""
-    return any(run in answer_words and run not in source_words for run in _instruction_runs())
+    return repeats_run(answer, _instruction_runs(), sources)
 
 
 @functools.cache
 def _instruction_runs() -> tuple[str, ...]:
     """Every run of PROMPT_LEAK_WORDS words of the prompt before its facts (built once)."""
-    words = _words(generation_prompt("", []).rsplit("Facts:", 1)[0]).split()
-    return tuple(
-        " " + " ".join(words[start : start + PROMPT_LEAK_WORDS]) + " "
-        for start in range(len(words) - PROMPT_LEAK_WORDS + 1)
-    )
+    return word_runs(generation_prompt("", []).rsplit("Facts:", 1)[0], PROMPT_LEAK_WORDS)
 
 
 def passage_body(passage_text: str, title: str) -> str:
