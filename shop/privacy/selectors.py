@@ -60,6 +60,7 @@ RELATIONS: dict[str, Export | Excluded] = {
     "recommendations.PersonalList.customer": Export("recommendations_for_you"),
     "insights.CustomerScore.customer": Export("scores"),
     "insights.BehaviourClusterAssignment.customer": Export("behaviour_cluster"),
+    "insights.PurchasePropensity.customer": Export("purchase_propensity"),
     "audit.PrivacyRequest.customer": Export("privacy_requests"),
 }
 

@@ -223,6 +223,7 @@ def customer_erase(*, customer_id: int, user=None, via: str) -> PrivacyRequest:
         ("recommendations.PersonalList", "personal_lists_deleted"),
         ("insights.CustomerScore", "scores_deleted"),
         ("insights.BehaviourClusterAssignment", "cluster_assignments_deleted"),
+        ("insights.PurchasePropensity", "propensity_scores_deleted"),
     ):
         model = _model(label)
         if model is not None:

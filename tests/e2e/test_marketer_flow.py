@@ -16,6 +16,7 @@ from shop.models import ApiKey
 from shop.services import api_key_issue
 from tests.e2e.conftest import PASSWORD
 from tests.factories.shop import ProductFactory
+from tests.marketing.conftest import models_configured
 from tests.ml.training.conftest import build_tiny_bert, build_tiny_causal_lm
 
 playwright = pytest.importorskip(
@@ -49,25 +50,9 @@ def tiny_model_dirs(tmp_path_factory):
 def tiny_copy_models(settings, tmp_path, tiny_model_dirs):
     """The tiny models as the configured generator and encoder, and none left loaded from
     another test (the worker runs in this process, so it reads the same settings)."""
-    from marketing import services
-    from ml.serving import _base_encoder, model_cache
-
-    settings.ML_GENERATOR, settings.ML_ENCODER = (str(path) for path in tiny_model_dirs)
-    settings.ML_DEVICE = "cpu"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "ml_artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "artifacts")},
-        },
-    }
-    model_cache.clear()
-    services._base_generator.cache_clear()
-    _base_encoder.cache_clear()
-    yield
-    model_cache.clear()
-    services._base_generator.cache_clear()
-    _base_encoder.cache_clear()
+    generator_dir, encoder_dir = tiny_model_dirs
+    with models_configured(settings, tmp_path, generator_dir, encoder_dir):
+        yield
 
 
 @pytest.fixture
@@ -107,7 +92,15 @@ def test_a_marketer_generates_edits_and_approves_copy_the_storefront_then_serves
     log_in("maya")
     work_pages = page.locator("#work-pages")
     expect(work_pages.get_by_role("link")).to_have_text(
-        ["Ad copy by campaign", "Jobs", "Start a job", "Sales forecasts", "Reorder suggestions"]
+        [
+            "Ad copy by campaign",
+            "Jobs",
+            "Start a job",
+            "Sales forecasts",
+            "Reorder suggestions",
+            "Price suggestions",
+            "Purchase propensity",
+        ]
     )
     shot("marketer-01-admin-index")
     work_pages.get_by_role("link", name="Ad copy by campaign").click()
