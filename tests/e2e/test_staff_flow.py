@@ -106,7 +106,7 @@ def test_staff_member_finetunes_a_model_watches_it_and_promotes_it(
     for section in ("sales", "alerts", "jobs", "models", "campaigns", "stock"):
         expect(page.locator(f"#home-{section}")).to_be_visible()
     expect(page.locator("#home-alerts")).to_contain_text("Linen dress")
-    expect(page.locator("#home-campaigns")).to_contain_text("not computed yet")
+    expect(page.locator("#home-campaigns")).to_contain_text("not measured yet")
     # The charts are drawn from their JSON endpoints; their tables fold away.
     expect(page.locator("canvas[data-chart-state=drawn]")).to_have_count(3)
     expect(page.locator("details[data-chart-data][open]")).to_have_count(0)
