@@ -247,11 +247,10 @@ def campaign_lift_context(*, campaign_id: int) -> dict[str, Any]:
     from insights.selectors import campaign_effect
 
     try:
-        lift = campaign_effect.campaign_lift(campaign_id=campaign_id)
-        daily = campaign_effect.campaign_lift_daily(campaign_id=campaign_id)
+        lift = campaign_effect.campaign_lift(campaign_id=campaign_id, with_daily=True)
     except CampaignLiftUnavailable as exc:
         return {"unavailable": str(exc)}
-    payload = campaign_lift_chart_payload(daily)
+    payload = campaign_lift_chart_payload(lift["daily"])
     return {
         **lift,
         "chart": {

@@ -98,11 +98,11 @@ def distribution_chart() -> dict[str, Any]:
 CHART_NAMES = ("reliability", "distribution")
 
 
-def _chart(name: str) -> dict[str, Any]:
+def _chart(name: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The chart `name`; `metrics` are the champion's (the reliability chart reads them)."""
     if name == "distribution":
         return distribution_chart()
-    champion = selectors.propensity_champion()
-    return reliability_chart(champion["metrics"] if champion else {})
+    return reliability_chart(metrics)
 
 
 def _formatted(key: str, value: float | int | None) -> str:
@@ -132,7 +132,7 @@ def propensity(request: HttpRequest) -> HttpResponse:
     ]
     charts = []
     for name in CHART_NAMES:
-        payload = _chart(name)
+        payload = _chart(name, metrics)
         charts.append(
             {
                 "name": name,
@@ -166,7 +166,8 @@ def propensity_chart(request: HttpRequest, name: str) -> JsonResponse:
     _require_view(request)
     if name not in CHART_NAMES:
         raise Http404(f"No chart {name!r}.")
-    return JsonResponse(_chart(name))
+    champion = selectors.propensity_champion() if name == "reliability" else None
+    return JsonResponse(_chart(name, champion["metrics"] if champion else {}))
 
 
 @require_POST

@@ -128,7 +128,7 @@ def test_reasons_add_up_to_the_log_odds_and_name_the_features(trained):
     everything = model.reasons(x, top=len(model.feature_names))
     shown = {r["feature"]: r["value"] for r in everything[0]}
     orders = ((log.order_customer == rows[0]) & (log.order_day < 300)).sum()
-    assert shown.get("orders_log", orders) == pytest.approx(orders, abs=1e-3)
+    assert shown["orders_log"] == pytest.approx(orders, abs=1e-3)
 
 
 def test_recent_activity_raises_the_probability(trained):
