@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from insights.cluster_engine.kmeans import Pca
+
 #: Event kind codes of `ActivityLog.event_kind`.
 EVENT_VIEW, EVENT_SEARCH, EVENT_CLICK, EVENT_CART, EVENT_PURCHASE = range(5)
 EVENT_CODES = {"view": 0, "search": 1, "click": 2, "add_to_cart": 3, "purchase": 4}
@@ -209,13 +211,8 @@ class TextProjection:
         """Fit on customers' mean embeddings (rows); None with fewer than 2k rows."""
         if means.shape[0] < 2 * k or k <= 0:
             return None
-        centre = means.mean(axis=0)
-        _, _, vt = np.linalg.svd(means - centre, full_matrices=False)
-        # A fixed sign per component (largest loading positive) keeps refits comparable.
-        vt = vt[:k]
-        signs = np.sign(vt[np.arange(vt.shape[0]), np.abs(vt).argmax(axis=1)])
-        vt = vt * signs[:, None]
-        return cls(mean=centre.astype(np.float32), components=vt.astype(np.float32))
+        pca = Pca.fit(means, components=k)
+        return cls(mean=pca.mean.astype(np.float32), components=pca.components.astype(np.float32))
 
     def transform(self, means: np.ndarray, has_text: np.ndarray) -> np.ndarray:
         """Components of each customer's mean embedding; 0 (the average) without texts."""
