@@ -35,6 +35,7 @@ from ml.training.devices import (
 )
 from ml.training.loading import load_encoder
 from ml.training.metrics import classification_report, macro_f1, majority_baseline
+from ml.training.pooling import MEAN, POOLINGS
 from ml.training.reproducibility import seeded
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -69,6 +70,9 @@ class ClassifierTrainConfig:
     # Shift each class's logit by an offset chosen on the validation rows to maximise
     # macro-F1 (ml/training/decision.py); folded into the output layer's bias when saved.
     tune_class_offsets: bool = True
+    # What the head reads: the mean of the token vectors (what sentence encoders are trained
+    # for; see pooling.py) or the first token through the pooler (Hugging Face's default).
+    pooling: str = MEAN
 
     def __post_init__(self) -> None:
         positive = {
@@ -87,6 +91,8 @@ class ClassifierTrainConfig:
             raise ValueError("max_length must be at least 8.")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError("max_steps must be at least 1 when given.")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}.")
         if self.early_stopping_patience < 0 or self.grad_clip < 0 or self.weight_decay < 0:
             raise ValueError("early_stopping_patience, grad_clip and weight_decay must be >= 0.")
 
@@ -230,7 +236,11 @@ def train_classifier(
 
     with seeded(config.seed, device, config.deterministic):
         loaded = load_encoder(
-            base_model_path, head="classification", id2label=encoding.id2label, device=device
+            base_model_path,
+            head="classification",
+            id2label=encoding.id2label,
+            pooling=config.pooling,
+            device=device,
         )
         outcome = _fit(loaded.model, loaded.tokenizer, splits, encoding, config, device, report)
         offsets = None

@@ -33,6 +33,14 @@ import torch
 
 from ml.training.checksums import ArtifactMismatch, sha256_of_directory, verify_sha256
 from ml.training.devices import resolve_device
+from ml.training.pooling import (
+    FIRST_TOKEN,
+    MEAN,
+    POOLINGS,
+    MeanPooledClassifier,
+    load_head,
+    stored_pooling,
+)
 
 __all__ = [
     "ArtifactMismatch",
@@ -56,6 +64,8 @@ CONVERSION_MARKER = "conversion.json"
 STALE_STAGING_S = 3600.0
 
 EncoderHead = Literal["auto", "none", "classification"]
+# Encoders whose AutoModel takes `add_pooling_layer`.
+_POOLER_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "mpnet"})
 
 
 class ModelLoadError(RuntimeError):
@@ -134,8 +144,46 @@ def load_tokenizer(source: str | Path | None = None) -> Any:
 
 
 def _config_is_classifier(config: Any) -> bool:
+    if stored_pooling(config) is not None:
+        return True
     architectures = getattr(config, "architectures", None) or []
     return any(name.endswith("ForSequenceClassification") for name in architectures)
+
+
+def _label_maps(num_labels: int, id2label: Mapping[int, str] | None) -> dict[int, str]:
+    labels = dict(id2label) if id2label else {i: f"LABEL_{i}" for i in range(num_labels)}
+    if len(labels) != num_labels:
+        raise ModelLoadError(f"id2label has {len(labels)} names but num_labels is {num_labels}.")
+    return {int(k): v for k, v in labels.items()}
+
+
+def _mean_pooled(
+    where: str,
+    config: Any,
+    num_labels: int | None,
+    id2label: Mapping[int, str] | None,
+    kwargs: dict[str, Any],
+) -> MeanPooledClassifier:
+    """A MeanPooledClassifier: the stored head when its shape fits, else a fresh one."""
+    from transformers import AutoModel
+
+    if num_labels is None:
+        num_labels = int(config.num_labels)
+        id2label = id2label or config.id2label
+    labels = _label_maps(num_labels, id2label)
+    # The pooler is never read; BERT-family models can leave it out.
+    no_pooler = {"add_pooling_layer": False} if config.model_type in _POOLER_MODEL_TYPES else {}
+    encoder = AutoModel.from_pretrained(
+        where,
+        **kwargs,
+        **no_pooler,
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+    )
+    model = MeanPooledClassifier(encoder, num_labels)
+    if stored_pooling(config) is not None:
+        load_head(model, where)
+    return model
 
 
 def load_encoder(
@@ -144,6 +192,7 @@ def load_encoder(
     head: EncoderHead = "auto",
     num_labels: int | None = None,
     id2label: Mapping[int, str] | None = None,
+    pooling: str | None = None,
     device: str | torch.device = "cpu",
 ) -> LoadedModel:
     """Load a BERT-class encoder and its tokenizer, in eval mode on `device`.
@@ -153,6 +202,10 @@ def load_encoder(
     those are given (the stored head is kept if it has that shape, else freshly initialised),
     or with the stored head otherwise; "auto" picks classification when `num_labels` is
     given or the stored config is a classifier.
+    A classifier reads either the mean of the token vectors (`pooling="mean"`, a
+    `MeanPooledClassifier`, see pooling.py) or the first token through the pooler
+    (`"first_token"`, Hugging Face's own head). None keeps what a stored classifier uses and
+    gives a fresh head the mean.
     A fresh head is initialised from torch's global RNG: seed it first for reproducible runs.
     """
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
@@ -172,22 +225,24 @@ def load_encoder(
             "classification" if num_labels is not None or _config_is_classifier(config) else "none"
         )
     kwargs: dict[str, Any] = {**_pretrained_kwargs(), "use_safetensors": True}
+    if pooling is not None and pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}.")
+    if head == "classification" and pooling is None:
+        pooling = stored_pooling(config) or (
+            FIRST_TOKEN if _config_is_classifier(config) else MEAN
+        )
     try:
-        if head == "classification":
+        if head == "classification" and pooling == MEAN:
+            model = _mean_pooled(where, config, num_labels, id2label, kwargs)
+        elif head == "classification":
             if num_labels is not None:
-                labels = (
-                    dict(id2label) if id2label else {i: f"LABEL_{i}" for i in range(num_labels)}
-                )
-                if len(labels) != num_labels:
-                    raise ModelLoadError(
-                        f"id2label has {len(labels)} names but num_labels is {num_labels}."
-                    )
+                labels = _label_maps(num_labels, id2label)
                 # A stored head of another shape (a classifier re-trained on new labels) is
                 # replaced by a fresh one instead of failing the load.
                 kwargs.update(
                     num_labels=num_labels,
-                    id2label={int(k): v for k, v in labels.items()},
-                    label2id={v: int(k) for k, v in labels.items()},
+                    id2label=labels,
+                    label2id={v: k for k, v in labels.items()},
                     ignore_mismatched_sizes=True,
                 )
             model = AutoModelForSequenceClassification.from_pretrained(where, **kwargs)

@@ -5,6 +5,7 @@ import pytest
 
 from ml.training.classification import ClassifierTrainConfig, train_classifier
 from ml.training.decision import fit_class_offsets
+from ml.training.loading import load_encoder
 from ml.training.metrics import macro_f1
 from tests.ml.training.test_classification import synthetic_reviews
 
@@ -57,8 +58,6 @@ def test_mismatched_shapes_are_rejected():
 
 @pytest.mark.slow
 def test_training_folds_the_offsets_into_the_saved_output_layer(tiny_bert_dir, tmp_path):
-    from transformers import AutoModelForSequenceClassification
-
     texts, labels = synthetic_reviews(60)
     config = ClassifierTrainConfig(epochs=1, batch_size=8, lr=1e-3, max_length=32, device="cpu")
     tuned = train_classifier(texts, labels, config, tiny_bert_dir, tmp_path / "tuned")
@@ -72,8 +71,8 @@ def test_training_folds_the_offsets_into_the_saved_output_layer(tiny_bert_dir, t
     offsets = tuned.metrics["class_offsets"]
     assert set(offsets) == {"offsets", "macro_f1_before", "macro_f1_after", "applied"}
     assert plain.metrics["class_offsets"] is None
-    saved = AutoModelForSequenceClassification.from_pretrained(tuned.output_dir)
-    reference = AutoModelForSequenceClassification.from_pretrained(plain.output_dir)
+    saved = load_encoder(tuned.output_dir).model
+    reference = load_encoder(plain.output_dir).model
     difference = (saved.classifier.bias - reference.classifier.bias).tolist()
     expected = offsets["offsets"] if offsets["applied"] else [0.0, 0.0]
     assert difference == pytest.approx(expected, abs=1e-6)

@@ -28,9 +28,13 @@ def test_packaged_encoder_loads_offline_as_a_384_wide_bert():
     assert hidden.shape == (1, ids["input_ids"].shape[1], 384)
 
 
-def test_encoder_with_labels_gets_a_classification_head(tiny_bert_dir):
-    loaded = load_encoder(tiny_bert_dir, id2label={0: "negative", 1: "positive"})
-    assert type(loaded.model).__name__ == "BertForSequenceClassification"
+@pytest.mark.parametrize(
+    ("pooling", "model_class"),
+    [(None, "MeanPooledClassifier"), ("first_token", "BertForSequenceClassification")],
+)
+def test_encoder_with_labels_gets_a_classification_head(tiny_bert_dir, pooling, model_class):
+    loaded = load_encoder(tiny_bert_dir, id2label={0: "negative", 1: "positive"}, pooling=pooling)
+    assert type(loaded.model).__name__ == model_class
     assert loaded.model.config.id2label == {0: "negative", 1: "positive"}
     assert loaded.model.config.label2id == {"negative": 0, "positive": 1}
 
