@@ -236,7 +236,8 @@ CACHES = {
 }
 if os.environ.get("CACHE_URL"):
     CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis backend, keeping one client instead of building one per call.
+        "BACKEND": "config.cache.ReusedClientRedisCache",
         "LOCATION": os.environ["CACHE_URL"],
     }
 
