@@ -61,13 +61,31 @@ def versions(*namespaces: str) -> tuple[str, ...]:
     return tuple(result)
 
 
+class _VersionBump:
+    """Sets a new version of `namespace`; an object, so that a pending one can be recognised
+    among the transaction's on-commit callbacks."""
+
+    def __init__(self, namespace: str):
+        self.namespace = namespace
+
+    def __call__(self) -> None:
+        cache.set(_version_key(self.namespace), secrets.token_hex(8), timeout=None)
+
+
 def version_bump(namespace: str) -> None:
     """Make every cached entry of the namespace stale: now, and again once the current
     transaction commits (a request that read the rows between the two would otherwise cache
-    the old rows under the new version). Outside a transaction, the two happen at once."""
+    the old rows under the new version). Outside a transaction, the two happen at once.
 
-    def bump() -> None:
-        cache.set(_version_key(namespace), secrets.token_hex(8), timeout=None)
-
+    Bulk deletes call this once per row: the transaction gets one on-commit bump, not one per
+    row.
+    """
+    bump = _VersionBump(namespace)
     bump()
-    transaction.on_commit(bump)
+    connection = transaction.get_connection()
+    pending = connection.in_atomic_block and any(
+        isinstance(func, _VersionBump) and func.namespace == namespace
+        for _savepoints, func, _robust in connection.run_on_commit
+    )
+    if not pending:
+        transaction.on_commit(bump)

@@ -54,6 +54,7 @@ from shop.imports import (
     entity_rows_import,
 )
 from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
+from shop.services import catalogue_changed
 
 DEMO_CUSTOMER_PREFIX = "demo-"
 DEMO_ORDER_PREFIX = "DEMO-"
@@ -496,6 +497,7 @@ def _unit_costs_set(*, catalogue: _Catalogue, seed: int) -> None:
         for item in sorted(catalogue.items, key=lambda item: item.sku)
     ]
     Product.objects.bulk_update(products, ["unit_cost"], batch_size=_BATCH_SIZE)
+    catalogue_changed()  # bulk_update sends no signal
 
 
 # --- Simulation --------------------------------------------------------------------------

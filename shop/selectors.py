@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, DateField, DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
+from config.cache import versions
 from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
 
 # Public ordering names of the product list, mapped to the model's fields. Every ordering ends
@@ -25,6 +26,16 @@ PRODUCT_ORDERINGS: dict[str, tuple] = {
     "-rating": (F("rating_average").desc(nulls_last=True), "-pk"),
 }
 DEFAULT_PRODUCT_ORDERING = "title"
+
+# Cache namespace of whatever is built from products and categories (the API's product pages,
+# the ads that fit a product); `shop.services.catalogue_changed` starts a new version of it.
+CATALOGUE_CACHE_NAMESPACE = "catalogue"
+
+
+def catalogue_version() -> str:
+    """The catalogue's cache version: part of the key of anything cached from products or
+    categories, so that a change to either makes it stale (one cache read)."""
+    return versions(CATALOGUE_CACHE_NAMESPACE)[0]
 
 
 def category_list() -> QuerySet[Category]:

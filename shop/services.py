@@ -14,12 +14,23 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from audit.services import product_changes_record
+from config.cache import version_bump
 from shop.api.authentication import hash_api_key
 from shop.exceptions import DuplicateReview, ProductPriceChanged, ReviewNotAllowed
 from shop.models import ApiKey, Customer, Event, Product, Review
-from shop.selectors import customer_has_bought_product
+from shop.selectors import CATALOGUE_CACHE_NAMESPACE, customer_has_bought_product
 
 ProgressCallback = Callable[[float, str], None]
+
+
+def catalogue_changed() -> None:
+    """Products or categories changed: what the API cached from them is stale from now on (a
+    new catalogue cache version, again after the transaction commits).
+
+    Product and category saves and deletes call this through `shop.receivers`; every write
+    that sends no signal (update(), bulk_create(), bulk_update()) calls it itself.
+    """
+    version_bump(CATALOGUE_CACHE_NAMESPACE)
 
 
 def product_rating_aggregates_recompute(
@@ -33,7 +44,8 @@ def product_rating_aggregates_recompute(
     Returns the number of changed rows.
 
     Writes `Product.review_count` and `Product.rating_average` in chunks, each chunk in its
-    own transaction, reporting progress after each chunk.
+    own transaction, reporting progress after each chunk; a chunk that changes products makes
+    the catalogue's cached pages stale (`catalogue_changed`).
     """
     products = Product.objects.order_by("pk")
     if product_ids is not None:
@@ -63,6 +75,8 @@ def product_rating_aggregates_recompute(
                     product.rating_average = average
                     to_update.append(product)
             Product.objects.bulk_update(to_update, ["review_count", "rating_average"])
+            if to_update:
+                catalogue_changed()
             changed += len(to_update)
         if progress:
             done = min(start + chunk_size, total)
@@ -104,6 +118,7 @@ def product_price_set(
     # update() sends no signal, so the audit receiver stays out and the entry is written once,
     # here, naming the user.
     Product.objects.filter(pk=product.pk).update(price=price, updated_at=product.updated_at)
+    catalogue_changed()
     product_changes_record(
         changes=[(product.pk, str(product), {"price": before}, {"price": price})], user=user
     )
