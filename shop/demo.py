@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from marketing.models import Campaign
+from marketing.services import ads_changed
 from shop.imports import (
     CLOTHING_SKU_PREFIX,
     clothing_reviews_import,
@@ -717,6 +718,7 @@ def _campaigns_plan(
         )
         plans.append(_CampaignPlan(campaign, category, starts, ends, Decimal(discount) / 100))
     Campaign.objects.bulk_create([plan.campaign for plan in plans])
+    ads_changed()  # bulk_create sends no signal
     return plans
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, DateField, DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
@@ -103,7 +104,25 @@ def product_visible_exists(*, product_id: int, include_inactive: bool = False) -
 
 
 def product_ids_existing(*, product_ids: Iterable[int]) -> set[int]:
-    return set(Product.objects.filter(pk__in=set(product_ids)).values_list("pk", flat=True))
+    return set(
+        Product.objects.filter(pk__in=set(product_ids)).order_by().values_list("pk", flat=True)
+    )
+
+
+# How long an answer of `product_exists` is reused at most (a product change makes it stale at
+# once; see CATALOGUE_CACHE_NAMESPACE).
+PRODUCT_EXISTS_CACHE_SECONDS = 300
+
+
+def product_exists(*, product_id: int) -> bool:
+    """Whether a product (active or not) has this id. Cached under the catalogue version: the
+    storefront asks it with every ad request."""
+    key = f"catalogue:{catalogue_version()}:product-exists:{product_id}"
+    exists = cache.get(key)
+    if exists is None:
+        exists = Product.objects.filter(pk=product_id).exists()
+        cache.set(key, exists, PRODUCT_EXISTS_CACHE_SECONDS)
+    return exists
 
 
 def product_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
