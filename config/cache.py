@@ -9,11 +9,15 @@ entry made before the cache lost the version key can never be reached again eith
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
@@ -69,7 +73,12 @@ class _VersionBump:
         self.namespace = namespace
 
     def __call__(self) -> None:
-        cache.set(_version_key(self.namespace), secrets.token_hex(8), timeout=None)
+        try:
+            cache.set(_version_key(self.namespace), secrets.token_hex(8), timeout=None)
+        except RedisError:
+            # The write that changed the data must not fail for the cache: its entries then
+            # expire on their own (each namespace's users cache for minutes at most).
+            logger.warning("Cache unreachable: the %s cache version was not bumped", self.namespace)
 
 
 def version_bump(namespace: str) -> None:

@@ -3,8 +3,11 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.cache import ReusedClientRedisCache, version_bump, versions
+from shop.models import Product
+from tests.factories.shop import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +71,20 @@ def test_a_bump_in_a_rolled_back_savepoint_still_bumps_at_the_commit():
         assert len(connection.run_on_commit) == 1
 
     assert versions("things") != during
+
+
+def test_a_change_is_saved_while_the_cache_is_unreachable(monkeypatch, caplog):
+    product = ProductFactory(title="Old")
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(cache, "set", unreachable)
+    product.title = "New"
+    product.save()
+
+    assert Product.objects.get(pk=product.pk).title == "New"
+    assert "the catalogue cache version was not bumped" in caplog.text
 
 
 def test_the_redis_backend_builds_one_client_for_all_calls():
