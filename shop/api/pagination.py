@@ -11,13 +11,13 @@ class CachedPagePagination(PageNumberPagination):
     when it was rendered) so that `get_paginated_response` builds this request's `next` and
     `previous` links as for a fresh page, without a query."""
 
-    def paginate_cached(self, queryset, request, *, count: int) -> None:
+    def paginate_cached(self, request, *, count: int) -> None:
         self.request = request
-        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
-        paginator.count = count  # a cached_property: no COUNT query
+        # No rows: the page's rows are cached already, only its position is needed.
+        paginator = self.django_paginator_class((), self.get_page_size(request))
+        paginator.count = count  # a cached_property, set instead of counted
         page_number = self.get_page_number(request, paginator)
         try:
-            # Only slices the queryset lazily; nothing is read.
             self.page = paginator.page(page_number)
         except InvalidPage as exc:
             message = self.invalid_page_message.format(page_number=page_number, message=exc)

@@ -151,21 +151,12 @@ class ProductListView(GenericAPIView):
         query = ProductListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        category = filters.get("category")
+        category_id = filters["category"].pk if filters.get("category") else None
         include_inactive = _is_staff(request, self)
-        products = selectors.product_list(
-            include_inactive=include_inactive,
-            category_id=category.pk if category else None,
-            price_min=filters.get("price_min"),
-            price_max=filters.get("price_max"),
-            in_stock=filters["in_stock"],
-            search=filters["search"],
-            ordering=filters["ordering"],
-        )
         # Everything the page's count and rows depend on; the links are built per request.
         key = self._page_cache_key(
             include_inactive=include_inactive,
-            category_id=category.pk if category else None,
+            category_id=category_id,
             price_min=str(filters.get("price_min")),
             price_max=str(filters.get("price_max")),
             in_stock=filters["in_stock"],
@@ -176,8 +167,17 @@ class ProductListView(GenericAPIView):
         )
         cached = cache.get(key)
         if cached is not None:
-            self.paginator.paginate_cached(products, request, count=cached["count"])
+            self.paginator.paginate_cached(request, count=cached["count"])
             return self.get_paginated_response(cached["results"])
+        products = selectors.product_list(
+            include_inactive=include_inactive,
+            category_id=category_id,
+            price_min=filters.get("price_min"),
+            price_max=filters.get("price_max"),
+            in_stock=filters["in_stock"],
+            search=filters["search"],
+            ordering=filters["ordering"],
+        )
         page = self.paginate_queryset(products)
         results = ProductOutputSerializer(page, many=True).data
         cache.set(

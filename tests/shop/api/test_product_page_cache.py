@@ -45,6 +45,20 @@ def test_a_page_asked_again_runs_no_query(catalogue_client, django_assert_num_qu
     assert response.json() == expected
 
 
+def test_a_cached_category_page_only_checks_that_the_category_exists(
+    catalogue_client, django_assert_num_queries
+):
+    parent = CategoryFactory()
+    ProductFactory(category=CategoryFactory(parent=parent))
+    expected = catalogue_client.get(URL, {"category": parent.pk}).json()
+
+    with django_assert_num_queries(1):  # the filter's category, not its descendants or rows
+        response = catalogue_client.get(URL, {"category": parent.pk})
+
+    assert response.json() == expected
+    assert expected["count"] == 1
+
+
 @pytest.mark.parametrize("rows", [1, 30])
 def test_a_page_not_yet_cached_runs_the_count_and_the_page(
     catalogue_client, django_assert_num_queries, rows
