@@ -127,7 +127,7 @@ def _batch_statements() -> list[str]:
     return [query["sql"] for query in queries.captured_queries]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_batch_commits_without_waiting_for_the_disk_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
@@ -136,7 +136,7 @@ def test_a_batch_commits_without_waiting_for_the_disk_on_postgresql():
     assert Event.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_batch_commits_durably_when_async_commit_is_off(settings):
     settings.EVENTS_ASYNC_COMMIT = False
 
@@ -144,7 +144,7 @@ def test_a_batch_commits_durably_when_async_commit_is_off(settings):
     assert Event.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_batch_inside_a_callers_transaction_keeps_the_callers_durability():
     with transaction.atomic():
         statements = _batch_statements()
