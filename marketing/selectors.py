@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from config.cache import versions
 from marketing import bandit
 from marketing.copy_checks import CheckConfig, Limits, Variant
 from marketing.copy_generation import Example, ProductFacts, Voice, instructions
@@ -25,6 +26,13 @@ CONVERSION_WINDOW = timedelta(days=7)
 # The bandit's counts per placement are cached this long: a storefront asks many times a
 # second, and the counts move slowly.
 ARM_STATS_CACHE_SECONDS = 60
+# Cache namespace of the variants on offer (`marketing.services.ads_changed` starts a new
+# version). The variants that fit a product at a placement on a day are kept this long at most:
+# any change to variants, campaigns, products or categories makes them stale at once (their key
+# holds both versions); the limit only bounds what a per-process cache (the development
+# default) can miss of another process's change.
+ADS_CACHE_NAMESPACE = "ads"
+CANDIDATES_CACHE_SECONDS = 300
 # The conversion delay is re-estimated this often (it changes only as clicks' windows close),
 # from at most this many of the latest conversions.
 DELAY_CACHE_SECONDS = 3600
@@ -463,6 +471,23 @@ def adcopy_candidates(*, placement: str, product_id: int | None, on: date) -> li
     )
 
 
+def _cached_candidates(*, placement: str, product_id: int | None, on: date) -> list[AdCopy]:
+    """`adcopy_candidates`, from the cache while no variant, campaign, product or category
+    changed (two cache reads, no query)."""
+    ads_version, catalogue_version = versions(
+        ADS_CACHE_NAMESPACE, shop_selectors.CATALOGUE_CACHE_NAMESPACE
+    )
+    key = (
+        f"ads:candidates:{ads_version}:{catalogue_version}:{placement}:{product_id}:"
+        f"{on.isoformat()}"
+    )
+    candidates = cache.get(key)
+    if candidates is None:
+        candidates = adcopy_candidates(placement=placement, product_id=product_id, on=on)
+        cache.set(key, candidates, CANDIDATES_CACHE_SECONDS)
+    return candidates
+
+
 def _cached_arm_stats(placement: str, variant_ids: list[int]) -> dict[int, bandit.ArmStats]:
     key = f"ads:arms:{placement}"
     cached = cache.get(key) or {}
@@ -489,8 +514,9 @@ def ad_choose(
 ) -> AdChoice:
     """One approved variant for the placement by Thompson sampling on conversions per
     impression, or the holdout when the shopper is in the chosen variant's campaign's holdout
-    (deterministic per shopper and campaign), or nothing."""
-    candidates = adcopy_candidates(
+    (deterministic per shopper and campaign), or nothing. The candidates come from the cache
+    while nothing they depend on changed."""
+    candidates = _cached_candidates(
         placement=placement, product_id=product_id, on=timezone.localdate()
     )
     if not candidates:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.cache import version_bump
 from marketing import selectors
 from marketing.copy_checks import CheckResult, Embed, Variant, check_variants
 from marketing.copy_generation import (
@@ -29,6 +30,17 @@ from marketing.models import AdCopy, AdEvent, Campaign
 
 if TYPE_CHECKING:
     from ml.training.inference import GenerationParams
+
+
+def ads_changed() -> None:
+    """Variants or campaigns changed: the variants cached per placement and product are stale
+    from now on (a new ads cache version, again after the transaction commits).
+
+    Saves and deletes of variants and campaigns, and changes of a campaign's target products,
+    call this through `marketing.receivers`; writes that send no signal (update(),
+    bulk_create()) call it themselves.
+    """
+    version_bump(selectors.ADS_CACHE_NAMESPACE)
 
 
 def _record_check(adcopy: AdCopy, result: CheckResult) -> None:
@@ -66,8 +78,9 @@ def adcopy_check_and_save(*, adcopy: AdCopy, user=None) -> CheckResult:
 @transaction.atomic
 def adcopy_set_status(*, adcopy_ids: Iterable[int], status: str) -> tuple[int, list[AdCopy]]:
     """Move variants to `status` (approve, pause, retire, back to draft). Variants the checks
-    rejected cannot be approved: they are returned, unchanged. Locks the rows; returns (how
-    many changed, the refused)."""
+    rejected cannot be approved: they are returned, unchanged. Locks the rows; a change makes
+    the cached variants on offer stale (`ads_changed`); returns (how many changed, the
+    refused)."""
     variants = list(AdCopy.objects.select_for_update().filter(pk__in=list(adcopy_ids)))
     refused = []
     changed = []
@@ -80,6 +93,8 @@ def adcopy_set_status(*, adcopy_ids: Iterable[int], status: str) -> tuple[int, l
         elif variant.status != status:
             changed.append(variant.pk)
     AdCopy.objects.filter(pk__in=changed).update(status=status, updated_at=timezone.now())
+    if changed:
+        ads_changed()
     return len(changed), refused
 
 
@@ -286,7 +301,9 @@ def adcopy_record_completions(
         else:
             _record_check(row, result)
         rows.append(row)
-    return AdCopy.objects.bulk_create(rows)
+    created = AdCopy.objects.bulk_create(rows)
+    ads_changed()  # drafts are never served, but bulk_create sends no signal
+    return created
 
 
 def adcopy_generate(
@@ -353,10 +370,12 @@ def adcopy_generate(
 
 @transaction.atomic
 def adcopy_retire_replaced(*, adcopy_id: int) -> None:
-    """Retire a variant a regeneration replaced. Locks the row."""
+    """Retire a variant a regeneration replaced. Locks the row; makes the cached variants on
+    offer stale (`ads_changed`)."""
     AdCopy.objects.select_for_update().filter(pk=adcopy_id).update(
         status=AdCopy.Status.RETIRED, updated_at=timezone.now()
     )
+    ads_changed()
 
 
 # --- the brand-voice fine-tune --------------------------------------------------------------------

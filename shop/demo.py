@@ -48,12 +48,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from marketing.models import Campaign
+from marketing.services import ads_changed
 from shop.imports import (
     CLOTHING_SKU_PREFIX,
     clothing_reviews_import,
     entity_rows_import,
 )
 from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
+from shop.services import catalogue_changed
 
 DEMO_CUSTOMER_PREFIX = "demo-"
 DEMO_ORDER_PREFIX = "DEMO-"
@@ -496,6 +498,7 @@ def _unit_costs_set(*, catalogue: _Catalogue, seed: int) -> None:
         for item in sorted(catalogue.items, key=lambda item: item.sku)
     ]
     Product.objects.bulk_update(products, ["unit_cost"], batch_size=_BATCH_SIZE)
+    catalogue_changed()  # bulk_update sends no signal
 
 
 # --- Simulation --------------------------------------------------------------------------
@@ -715,6 +718,7 @@ def _campaigns_plan(
         )
         plans.append(_CampaignPlan(campaign, category, starts, ends, Decimal(discount) / 100))
     Campaign.objects.bulk_create([plan.campaign for plan in plans])
+    ads_changed()  # bulk_create sends no signal
     return plans
 
 

@@ -34,7 +34,7 @@ from django.utils.text import slugify
 from audit.services import product_changes_record
 from shop.exceptions import ImportFailed
 from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
-from shop.services import product_rating_aggregates_recompute
+from shop.services import catalogue_changed, product_rating_aggregates_recompute
 
 ENTITIES = ("products", "customers", "orders", "reviews", "events")
 # Which files a file refers to: when one of these is rejected, the file is not attempted.
@@ -666,6 +666,8 @@ def _products_write(records: list[_Record], report: ImportReport) -> None:
             )
     # Price and stock changes go to the audit log, as they do from the admin.
     product_changes_record(changes=updates)
+    # The upserts send no signals: the API's cached product pages are made stale here.
+    catalogue_changed()
 
 
 def _upsert_by_key(

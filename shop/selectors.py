@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, DateField, DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
+from config.cache import versions
 from shop.models import Category, Customer, Event, Order, OrderItem, Product, Review
 
 # Public ordering names of the product list, mapped to the model's fields. Every ordering ends
@@ -25,6 +27,16 @@ PRODUCT_ORDERINGS: dict[str, tuple] = {
     "-rating": (F("rating_average").desc(nulls_last=True), "-pk"),
 }
 DEFAULT_PRODUCT_ORDERING = "title"
+
+# Cache namespace of whatever is built from products and categories (the API's product pages,
+# the ads that fit a product); `shop.services.catalogue_changed` starts a new version of it.
+CATALOGUE_CACHE_NAMESPACE = "catalogue"
+
+
+def catalogue_version() -> str:
+    """The catalogue's cache version: part of the key of anything cached from products or
+    categories, so that a change to either makes it stale (one cache read)."""
+    return versions(CATALOGUE_CACHE_NAMESPACE)[0]
 
 
 def category_list() -> QuerySet[Category]:
@@ -91,17 +103,46 @@ def product_visible_exists(*, product_id: int, include_inactive: bool = False) -
     return products.exists()
 
 
+# The three lookups of an event batch return early when there is nothing to look up: building
+# a query that matches nothing costs the ORM as much as one that runs.
+
+
 def product_ids_existing(*, product_ids: Iterable[int]) -> set[int]:
-    return set(Product.objects.filter(pk__in=set(product_ids)).values_list("pk", flat=True))
+    wanted = set(product_ids)
+    if not wanted:
+        return set()
+    return set(Product.objects.filter(pk__in=wanted).order_by().values_list("pk", flat=True))
+
+
+# How long an answer of `product_exists` is reused at most (a product change makes it stale at
+# once; see CATALOGUE_CACHE_NAMESPACE).
+PRODUCT_EXISTS_CACHE_SECONDS = 300
+
+
+def product_exists(*, product_id: int) -> bool:
+    """Whether a product (active or not) has this id. Cached under the catalogue version: the
+    storefront asks it with every ad request."""
+    key = f"catalogue:{catalogue_version()}:product-exists:{product_id}"
+    exists = cache.get(key)
+    if exists is None:
+        exists = Product.objects.filter(pk=product_id).exists()
+        cache.set(key, exists, PRODUCT_EXISTS_CACHE_SECONDS)
+    return exists
 
 
 def product_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
-    return dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+    wanted = set(skus)
+    if not wanted:
+        return {}
+    return dict(Product.objects.filter(sku__in=wanted).order_by().values_list("sku", "pk"))
 
 
 def customer_ids_by_external_id(*, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = set(external_ids)
+    if not wanted:
+        return {}
     return dict(
-        Customer.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk")
+        Customer.objects.filter(external_id__in=wanted).order_by().values_list("external_id", "pk")
     )
 
 

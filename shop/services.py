@@ -6,20 +6,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from audit.services import product_changes_record
+from config.cache import version_bump
 from shop.api.authentication import hash_api_key
 from shop.exceptions import DuplicateReview, ProductPriceChanged, ReviewNotAllowed
 from shop.models import ApiKey, Customer, Event, Product, Review
-from shop.selectors import customer_has_bought_product
+from shop.selectors import CATALOGUE_CACHE_NAMESPACE, customer_has_bought_product
 
 ProgressCallback = Callable[[float, str], None]
+
+
+def catalogue_changed() -> None:
+    """Products or categories changed: what the API cached from them is stale from now on (a
+    new catalogue cache version, again after the transaction commits).
+
+    Product and category saves and deletes call this through `shop.receivers`; every write
+    that sends no signal (update(), bulk_create(), bulk_update()) calls it itself.
+    """
+    version_bump(CATALOGUE_CACHE_NAMESPACE)
 
 
 def product_rating_aggregates_recompute(
@@ -33,7 +45,8 @@ def product_rating_aggregates_recompute(
     Returns the number of changed rows.
 
     Writes `Product.review_count` and `Product.rating_average` in chunks, each chunk in its
-    own transaction, reporting progress after each chunk.
+    own transaction, reporting progress after each chunk; a chunk that changes products makes
+    the catalogue's cached pages stale (`catalogue_changed`).
     """
     products = Product.objects.order_by("pk")
     if product_ids is not None:
@@ -63,6 +76,8 @@ def product_rating_aggregates_recompute(
                     product.rating_average = average
                     to_update.append(product)
             Product.objects.bulk_update(to_update, ["review_count", "rating_average"])
+            if to_update:
+                catalogue_changed()
             changed += len(to_update)
         if progress:
             done = min(start + chunk_size, total)
@@ -104,6 +119,7 @@ def product_price_set(
     # update() sends no signal, so the audit receiver stays out and the entry is written once,
     # here, naming the user.
     Product.objects.filter(pk=product.pk).update(price=price, updated_at=product.updated_at)
+    catalogue_changed()
     product_changes_record(
         changes=[(product.pk, str(product), {"price": before}, {"price": price})], user=user
     )
@@ -236,21 +252,34 @@ class EventData:
     source: str = "web"
 
 
-@transaction.atomic
 def event_create_batch(*, events: Sequence[EventData]) -> list[Event]:
-    """Insert the events with one bulk insert inside one transaction: all of them or none."""
-    return Event.objects.bulk_create(
-        [
-            Event(
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-                product_id=event.product_id,
-                customer_id=event.customer_id,
-                session_id=event.session_id,
-                query=event.query,
-                source=event.source,
-            )
-            for event in events
-        ],
-        batch_size=500,
-    )
+    """Insert the events with one bulk insert inside one transaction: all of them or none.
+
+    On PostgreSQL, when this call owns the transaction and `EVENTS_ASYNC_COMMIT` is on (the
+    default), the commit does not wait for the write-ahead log to reach the disk
+    (`synchronous_commit` off for this transaction only). The events are visible to every
+    reader at once, as before; a crash of the database server itself (not of the web process)
+    can lose the batches of its last fraction of a second (at most three times
+    `wal_writer_delay`, 0.6 s by default). Nothing else commits that way: inside a caller's
+    transaction the caller's durability holds.
+    """
+    owns_transaction = not transaction.get_connection().in_atomic_block
+    with transaction.atomic():
+        if owns_transaction and settings.EVENTS_ASYNC_COMMIT and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return Event.objects.bulk_create(
+            [
+                Event(
+                    kind=event.kind,
+                    occurred_at=event.occurred_at,
+                    product_id=event.product_id,
+                    customer_id=event.customer_id,
+                    session_id=event.session_id,
+                    query=event.query,
+                    source=event.source,
+                )
+                for event in events
+            ],
+            batch_size=500,
+        )

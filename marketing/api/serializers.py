@@ -23,7 +23,7 @@ class AdQuerySerializer(serializers.Serializer):
     )
 
     def validate_product(self, value):
-        if not shop_selectors.product_ids_existing(product_ids=[value]):
+        if not shop_selectors.product_exists(product_id=value):
             raise serializers.ValidationError("No such product.")
         return value
 

@@ -1,5 +1,9 @@
 """Views of the store's API: each parses input, calls one selector or service, and renders."""
 
+import hashlib
+import json
+
+from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop import selectors, services
+from shop.api.pagination import CachedPagePagination
 from shop.api.permissions import (
     CanReadCatalogue,
     CanReadReviews,
@@ -116,9 +121,17 @@ class CategoryDetailView(GenericAPIView):
         return Response(CategoryOutputSerializer(self.get_object()).data)
 
 
+# A rendered page of the product list is reused this long at most. Any product or category
+# change makes it stale at once (the key holds the catalogue's cache version); the limit only
+# bounds what a per-process cache (the development default) can miss of another process's
+# change, and writes made outside the application.
+PRODUCT_PAGE_CACHE_SECONDS = 60
+
+
 class ProductListView(GenericAPIView):
     permission_classes = [CanReadCatalogue]
     serializer_class = ProductOutputSerializer
+    pagination_class = CachedPagePagination
 
     @extend_schema(
         tags=["catalogue"],
@@ -138,10 +151,27 @@ class ProductListView(GenericAPIView):
         query = ProductListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        category = filters.get("category")
+        category_id = filters["category"].pk if filters.get("category") else None
+        include_inactive = _is_staff(request, self)
+        # Everything the page's count and rows depend on; the links are built per request.
+        key = self._page_cache_key(
+            include_inactive=include_inactive,
+            category_id=category_id,
+            price_min=str(filters.get("price_min")),
+            price_max=str(filters.get("price_max")),
+            in_stock=filters["in_stock"],
+            search=filters["search"],
+            ordering=filters["ordering"],
+            page=request.query_params.get(self.paginator.page_query_param, "1"),
+            page_size=self.paginator.get_page_size(request),
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            self.paginator.paginate_cached(request, count=cached["count"])
+            return self.get_paginated_response(cached["results"])
         products = selectors.product_list(
-            include_inactive=_is_staff(request, self),
-            category_id=category.pk if category else None,
+            include_inactive=include_inactive,
+            category_id=category_id,
             price_min=filters.get("price_min"),
             price_max=filters.get("price_max"),
             in_stock=filters["in_stock"],
@@ -149,7 +179,18 @@ class ProductListView(GenericAPIView):
             ordering=filters["ordering"],
         )
         page = self.paginate_queryset(products)
-        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+        results = ProductOutputSerializer(page, many=True).data
+        cache.set(
+            key,
+            {"count": self.paginator.page.paginator.count, "results": results},
+            PRODUCT_PAGE_CACHE_SECONDS,
+        )
+        return self.get_paginated_response(results)
+
+    @staticmethod
+    def _page_cache_key(**parts) -> str:
+        digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+        return f"products:page:{selectors.catalogue_version()}:{digest}"
 
 
 class ProductDetailView(GenericAPIView):

@@ -96,6 +96,21 @@ def test_for_you_for_a_customer_uses_their_precomputed_list(store, storefront):
     assert [i["product"]["id"] for i in body["items"]] == [r["product"] for r in stored][:5]
 
 
+def test_for_you_reads_one_stored_list_and_then_nothing_once_cached(
+    store, storefront, django_assert_num_queries
+):
+    first, second = store.customers[0], store.customers[1]
+    storefront.get(f"{BASE}/for-you/?customer={first.pk}&limit=5")  # key, model, catalogue
+
+    with django_assert_num_queries(1):  # the customer's stored list
+        fresh = storefront.get(f"{BASE}/for-you/?customer={second.pk}&limit=5").json()
+    with django_assert_num_queries(0):
+        cached = storefront.get(f"{BASE}/for-you/?customer={second.pk}&limit=5").json()
+
+    assert cached == fresh
+    assert fresh["fallback"] == ""
+
+
 def test_a_customer_token_always_gets_its_own_list(store):
     own = store.customers[0]
     other = store.customers[-1]

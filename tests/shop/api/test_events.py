@@ -1,8 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from shop import services
 from shop.api.throttling import ApiKeyScopedRateThrottle
 from shop.models import ApiKey, Event
 from tests.factories.api import CustomerFactory, ProductFactory, api_key_client
@@ -94,6 +97,60 @@ def test_body_without_events_is_refused(events_client):
 
     assert response.status_code == 400
     assert response.json() == {"events": ["This field is required."]}
+
+
+@pytest.mark.parametrize("events", [1, 50])
+def test_a_batch_runs_a_fixed_number_of_queries(events_client, django_assert_num_queries, events):
+    product = ProductFactory()
+    events_client.post(URL, {"events": [view_event(product_id=product.pk)]})  # key cached
+
+    # The products looked up, then the insert in its transaction (here a savepoint in the
+    # test's transaction: savepoint, insert, release).
+    with django_assert_num_queries(4):
+        response = events_client.post(URL, {"events": [view_event(product_id=product.pk)] * events})
+
+    assert response.json() == {"created": events}
+
+
+# --- Durability -----------------------------------------------------------------------------
+
+ASYNC_COMMIT = "SET LOCAL synchronous_commit TO OFF"
+
+
+def _batch_statements() -> list[str]:
+    product = ProductFactory()
+    event = services.EventData(
+        kind="view", occurred_at=timezone.now(), product_id=product.pk, session_id="s-1"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        services.event_create_batch(events=[event])
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_commits_without_waiting_for_the_disk_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+
+    assert ASYNC_COMMIT in _batch_statements()
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_commits_durably_when_async_commit_is_off(settings):
+    settings.EVENTS_ASYNC_COMMIT = False
+
+    assert ASYNC_COMMIT not in _batch_statements()
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_inside_a_callers_transaction_keeps_the_callers_durability():
+    with transaction.atomic():
+        statements = _batch_statements()
+
+    assert ASYNC_COMMIT not in statements
+    assert Event.objects.count() == 1
 
 
 # --- All or nothing -------------------------------------------------------------------------
