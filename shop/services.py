@@ -255,7 +255,7 @@ class EventData:
 def event_create_batch(*, events: Sequence[EventData]) -> list[Event]:
     """Insert the events with one bulk insert inside one transaction: all of them or none.
 
-    On PostgreSQL, when this call owns the transaction and `EVENTS_ASYNC_COMMIT` is on (the
+    On PostgreSQL, when this call owns the transaction and `EVENTS_ASYNC_COMMIT` is on (off by
     default), the commit does not wait for the write-ahead log to reach the disk
     (`synchronous_commit` off for this transaction only). The events are visible to every
     reader at once, as before; a crash of the database server itself (not of the web process)

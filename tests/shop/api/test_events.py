@@ -128,7 +128,8 @@ def _batch_statements() -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_batch_commits_without_waiting_for_the_disk_on_postgresql():
+def test_a_batch_commits_without_waiting_for_the_disk_on_postgresql(settings):
+    settings.EVENTS_ASYNC_COMMIT = True
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
 
@@ -137,9 +138,7 @@ def test_a_batch_commits_without_waiting_for_the_disk_on_postgresql():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_batch_commits_durably_when_async_commit_is_off(settings):
-    settings.EVENTS_ASYNC_COMMIT = False
-
+def test_a_batch_commits_durably_by_default():
     assert ASYNC_COMMIT not in _batch_statements()
     assert Event.objects.count() == 1
 
