@@ -5,8 +5,9 @@ last-layer token vectors is the sentence's meaning; its [CLS] position and poole
 trained for that. Hugging Face's `*ForSequenceClassification` heads read [CLS] through the
 pooler, so a fine-tune starts from a vector that says little and has to re-learn it. With the
 mean instead, the head starts from the sentence embedding and the encoder only has to adjust
-it. Measured on a 3,000-row BANKING77 slice (77 intents, 1,500 test rows): 0.664 accuracy after
-one epoch with the mean against 0.380 with [CLS] (0.464 after four).
+it. Measured on a 3,000-row BANKING77 slice (77 intents, 1,500 test rows, same loop): 0.664
+accuracy after one epoch with the mean at lr 1e-4; with [CLS], 0.399 after one epoch and 0.577
+after three at lr 1e-4, 0.380 and 0.464 after four at 5e-5.
 
 The model is a plain module around `AutoModel`:
 
