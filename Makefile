@@ -41,8 +41,13 @@ run: migrate
 	$(PY) manage.py campaign_effects
 	PORT=$(PORT) $(PY) -m config.launcher
 
+# One pytest-xdist worker per core (tests/parallel.py keeps their files and queues apart),
+# then the few tests that xdist cannot run, in one process. `make test TEST_WORKERS=0` runs
+# the first pass in one process too.
+TEST_WORKERS ?= auto
 test: $(INSTALLED)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not single_process"
+	$(PY) -m pytest -n 0 -m single_process --durations=5
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """Project-wide fixtures."""
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,12 +32,25 @@ def _isolated_filesystem_broker(tmp_path_factory: pytest.TempPathFactory) -> Non
 
 
 SUITE_LOG_NAME = "test-suite.log"
+_SESSION_STARTED = pytest.StashKey[float]()
 
 
 def _suite_log_path() -> Path:
     from django.conf import settings
 
     return Path(settings.VAR_DIR) / "logs" / SUITE_LOG_NAME
+
+
+def _logs_to_scan(started: float) -> list[Path]:
+    """This process's log and, in the pytest-xdist controller, the logs its workers wrote
+    during this run (each worker's VAR_DIR is `<VAR_DIR>/gwN`, see tests/parallel.py)."""
+    own = _suite_log_path()
+    workers = sorted(own.parent.parent.glob(f"gw*/logs/{SUITE_LOG_NAME}"))
+    return [p for p in [own, *workers] if p.exists() and p.stat().st_mtime >= started]
+
+
+def pytest_sessionstart(session) -> None:
+    session.config.stash[_SESSION_STARTED] = time.time()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,17 +72,19 @@ def _suite_log_file() -> Iterator[Path]:
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     """Fail the run when the suite's logs hold an e-mail address or a card number: the code
-    must never log personal data (see docs/privacy.md)."""
-    try:
-        path = _suite_log_path()
-    except Exception:  # noqa: BLE001 - Django not configured: nothing was logged
+    must never log personal data (see docs/privacy.md). Under pytest-xdist the controller
+    scans every worker's log; a worker's own exit status would not fail the run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    if not path.exists():
+    try:
+        paths = _logs_to_scan(session.config.stash.get(_SESSION_STARTED, 0.0) - 1)
+    except Exception:  # noqa: BLE001 - Django not configured: nothing was logged
         return
     from shop.privacy.detection import personal_data_in
 
     leaks = [
         line.rstrip()
+        for path in paths
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
         if personal_data_in(line)
     ]
@@ -76,7 +92,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.ensure_newline()
-            reporter.write_line(f"Personal data in the suite's logs ({path}):", red=True)
+            names = ", ".join(str(p) for p in paths)
+            reporter.write_line(f"Personal data in the suite's logs ({names}):", red=True)
             for line in leaks[:20]:
                 reporter.write_line(f"  {line}", red=True)
         session.exitstatus = 1

@@ -52,6 +52,10 @@ EXAMPLES_PER_OPERATION = 30
 LENIENT_CHECKS = [positive_data_acceptance, negative_data_rejection]
 FUZZ_TASK = "fuzz"
 
+# schemathesis makes one test item per operation, all with the same node id, which pytest-xdist
+# reports (and runs) as one: `make test` runs this file in a second, single-process pass.
+pytestmark = pytest.mark.single_process
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
