@@ -228,9 +228,7 @@ def load_encoder(
     if pooling is not None and pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}.")
     if head == "classification" and pooling is None:
-        pooling = stored_pooling(config) or (
-            FIRST_TOKEN if _config_is_classifier(config) else MEAN
-        )
+        pooling = stored_pooling(config) or (FIRST_TOKEN if _config_is_classifier(config) else MEAN)
     try:
         if head == "classification" and pooling == MEAN:
             model = _mean_pooled(where, config, num_labels, id2label, kwargs)

@@ -63,14 +63,23 @@ class MeanPooledClassifier(torch.nn.Module):
     ) -> Any:
         from transformers.modeling_outputs import SequenceClassifierOutput
 
+        pooled = self.pooled(input_ids, attention_mask, **kwargs)
+        return SequenceClassifierOutput(logits=self.classifier(self.dropout(pooled)))
+
+    def pooled(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> torch.Tensor:
+        """The vector the head reads: the mean of the last layer over the real tokens."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, **kwargs
         ).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        return SequenceClassifierOutput(logits=self.classifier(self.dropout(pooled)))
+        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
     def save_pretrained(self, directory: str | Path, **kwargs: Any) -> None:
         from safetensors.torch import save_file
@@ -85,7 +94,7 @@ class MeanPooledClassifier(torch.nn.Module):
 
 
 def stored_pooling(config: Any) -> str | None:
-    """"mean" for a saved MeanPooledClassifier, else None."""
+    """ "mean" for a saved MeanPooledClassifier, else None."""
     return MEAN if getattr(config, POOLING_KEY, None) == MEAN else None
 
 

@@ -78,3 +78,31 @@ def test_both_poolings_train_save_and_serve_through_the_engine(tiny_bert_dir, tm
     # The first-token shortcut is only for heads that read the first token.
     assert engine.first_token_shortcut == (pooling == "first_token")
     assert engine.embed(texts[:2]).shape == (2, saved.config.hidden_size)
+
+
+def test_the_head_starts_from_a_linear_probe_of_the_frozen_encoder(tiny_bert_dir, tmp_path):
+    texts, labels = synthetic_reviews(80)
+    # lr 1e-9 and one step: what is saved is, in effect, the probe's head.
+    probe_only = ClassifierTrainConfig(
+        epochs=1,
+        max_steps=1,
+        lr=1e-9,
+        batch_size=8,
+        max_length=32,
+        device="cpu",
+        tune_class_offsets=False,
+    )
+    warm = train_classifier(texts, labels, probe_only, tiny_bert_dir, tmp_path / "warm")
+    cold = train_classifier(
+        texts,
+        labels,
+        ClassifierTrainConfig(**{**probe_only.__dict__, "head_warm_start": False}),
+        tiny_bert_dir,
+        tmp_path / "cold",
+    )
+    probe = warm.metrics["head_warm_start"]
+    assert probe["train_accuracy"] > 0.9  # the synthetic classes are separable by their words
+    assert probe["seconds"] > 0
+    assert cold.metrics["head_warm_start"] is None
+    # A random head is at chance on held-out rows; the probe's head is not.
+    assert warm.metrics["test"]["accuracy"] >= cold.metrics["test"]["accuracy"] + 0.2
