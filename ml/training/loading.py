@@ -167,7 +167,8 @@ def _mean_pooled(
     """A MeanPooledClassifier: the stored head when its shape fits, else a fresh one."""
     from transformers import AutoModel
 
-    if num_labels is None:
+    serving_stored = num_labels is None
+    if serving_stored:
         num_labels = int(config.num_labels)
         id2label = id2label or config.id2label
     labels = _label_maps(num_labels, id2label)
@@ -181,8 +182,9 @@ def _mean_pooled(
         label2id={v: k for k, v in labels.items()},
     )
     model = MeanPooledClassifier(encoder, num_labels)
-    if stored_pooling(config) is not None:
-        load_head(model, where)
+    if stored_pooling(config) is not None and not load_head(model, where) and serving_stored:
+        # A stored classifier without its head would serve a random one.
+        raise ModelLoadError(f"The classifier head in {where!r} is missing or does not fit.")
     return model
 
 

@@ -6,7 +6,7 @@ import torch
 from ml.training.batching import pad_batch
 from ml.training.classification import ClassifierTrainConfig, train_classifier
 from ml.training.inference import EncoderEngine, EncoderEngineConfig
-from ml.training.loading import load_encoder
+from ml.training.loading import ModelLoadError, load_encoder
 from ml.training.pooling import HEAD_FILE, MeanPooledClassifier
 from tests.ml.training.test_classification import synthetic_reviews
 
@@ -44,6 +44,13 @@ def test_a_saved_classifier_loads_with_the_same_head_and_labels(tiny_bert_dir, t
     assert again.config.id2label == LABELS
     rows = [[5, 9, 14], [3, 4]]
     assert torch.allclose(_logits(again, rows), _logits(model, rows), atol=1e-5)
+
+
+def test_a_stored_classifier_without_its_head_is_refused(tiny_bert_dir, tmp_path):
+    load_encoder(tiny_bert_dir, id2label=LABELS).model.save_pretrained(tmp_path)
+    (tmp_path / HEAD_FILE).unlink()
+    with pytest.raises(ModelLoadError, match="head"):
+        load_encoder(tmp_path)
 
 
 def test_new_labels_replace_a_stored_head_of_another_shape(tiny_bert_dir, tmp_path):
