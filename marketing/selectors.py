@@ -481,11 +481,11 @@ def _cached_candidates(*, placement: str, product_id: int | None, on: date) -> l
         f"ads:candidates:{ads_version}:{catalogue_version}:{placement}:{product_id}:"
         f"{on.isoformat()}"
     )
-    candidates = cache.get(key)
-    if candidates is None:
-        candidates = adcopy_candidates(placement=placement, product_id=product_id, on=on)
-        cache.set(key, candidates, CANDIDATES_CACHE_SECONDS)
-    return candidates
+    return cache.get_or_set(
+        key,
+        lambda: adcopy_candidates(placement=placement, product_id=product_id, on=on),
+        CANDIDATES_CACHE_SECONDS,
+    )
 
 
 def _cached_arm_stats(placement: str, variant_ids: list[int]) -> dict[int, bandit.ArmStats]:

@@ -122,12 +122,11 @@ PRODUCT_EXISTS_CACHE_SECONDS = 300
 def product_exists(*, product_id: int) -> bool:
     """Whether a product (active or not) has this id. Cached under the catalogue version: the
     storefront asks it with every ad request."""
-    key = f"catalogue:{catalogue_version()}:product-exists:{product_id}"
-    exists = cache.get(key)
-    if exists is None:
-        exists = Product.objects.filter(pk=product_id).exists()
-        cache.set(key, exists, PRODUCT_EXISTS_CACHE_SECONDS)
-    return exists
+    return cache.get_or_set(
+        f"catalogue:{catalogue_version()}:product-exists:{product_id}",
+        lambda: Product.objects.filter(pk=product_id).exists(),
+        PRODUCT_EXISTS_CACHE_SECONDS,
+    )
 
 
 def product_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
