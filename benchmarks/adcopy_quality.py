@@ -75,7 +75,7 @@ def measure(*, writer, prompts, facts, config, variants, embed, params) -> dict:
     started = time.perf_counter()
     completions = writer.write([p for p in prompts for _ in range(variants)], params)
     seconds = time.perf_counter() - started
-    examples = []
+    examples, rejected = [], []
     for index, product_facts in enumerate(facts):
         batch = completions[index * variants : (index + 1) * variants]
         for _parsed, result in review_completions(
@@ -91,6 +91,8 @@ def measure(*, writer, prompts, facts, config, variants, embed, params) -> dict:
             )
             if result.outcome != "rejected" and len(examples) < 3:
                 examples.append(result.variant)
+            elif result.outcome == "rejected" and len(rejected) < 3:
+                rejected.append((result.variant, [issue.message for issue in result.reasons]))
     return {
         "variants": tally.total,
         "pass_rate": tally.pass_rate,
@@ -101,6 +103,7 @@ def measure(*, writer, prompts, facts, config, variants, embed, params) -> dict:
         "distinct_2": distinct_n(read_texts, 2),
         "seconds_per_variant": seconds / max(tally.total, 1),
         "examples": examples,
+        "rejected_examples": rejected,
     }
 
 
@@ -233,7 +236,14 @@ def main() -> None:
         + (f" {tuned['rejected_by_reason'].get(code, 0):.1%} |" if tuned else "")
         for code in reasons
     ]
-    sample = [f"> {v.headline} / {v.body} / {v.call_to_action}" for v in base["examples"]]
+
+    def quoted(variant) -> str:
+        return f"> {variant.headline} / {variant.body} / {variant.call_to_action}"
+
+    sample = [quoted(v) for v in base["examples"]]
+    rejected_sample = [
+        f"{quoted(v)}  \n> (rejected: {' '.join(why)})" for v, why in base["rejected_examples"]
+    ]
     body = [
         "## Ad copy quality (`benchmarks/adcopy_quality.py`)",
         "",
@@ -264,6 +274,10 @@ def main() -> None:
         "Examples that passed:",
         "",
         *sample,
+        "",
+        "Examples that were rejected, with the checks' reasons:",
+        "",
+        *rejected_sample,
     ]
     from benchmarks.encoder_throughput import replace_section
 

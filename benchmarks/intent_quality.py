@@ -12,8 +12,9 @@ The protocol (issue 7), in one run on the CPU (or the GPU when ML_DEVICE says so
    L2-normalised (`EncoderEngine.embed`), + LogisticRegression on the training rows.
 4. The product's recipe: the parameters go through the `finetune_classifier` job's own
    serializer and config construction (task "intent", dataset csv_file), then
-   `ml.tasks.classifier_train`, the function the job calls: it fine-tunes (holding out 10%
-   validation rows for early stopping and class offsets, 10% for its own test) and then runs
+   `ml.tasks.classifier_train`, the function the job calls, with the test file as the job's
+   held-out `test_path`: it fine-tunes (holding out 10% of the training rows as validation
+   rows for early stopping and class offsets; the test rows decide nothing) and then runs
    support's finisher, which chooses the "not sure" threshold on the validation rows. The saved
    model scores the test rows through `EncoderEngine.classify`, the path that serves it.
    Accuracy and macro-F1 are of the top intent of every test row; the share of test rows below
@@ -85,16 +86,17 @@ def frozen_embedding_baseline(engine, train_texts, train_labels, test_texts) -> 
     return list(model.predict(engine.embed(test_texts)))
 
 
-def job_config(args: argparse.Namespace, rows: int):
-    """The ClassifierTrainConfig the `finetune_classifier` job builds from these parameters."""
-    from ml.tasks import CLASSIFIER_DATA_KEYS, FinetuneClassifierParams, _training_params
-    from ml.training.classification import ClassifierTrainConfig
+def job_params(args: argparse.Namespace, rows: int) -> dict:
+    """The `finetune_classifier` job's validated parameters for this run: the test file is the
+    job's held-out `test_path`, so the trainer keeps no test rows of its own."""
+    from ml.tasks import FinetuneClassifierParams
 
     serializer = FinetuneClassifierParams(
         data={
             "task": "intent",
             "dataset": "csv_file",
             "path": str(args.train),
+            "test_path": str(args.test),
             "text_column": args.text_col,
             "label_column": args.label_col,
             "max_rows": max(rows, 20),
@@ -107,10 +109,7 @@ def job_config(args: argparse.Namespace, rows: int):
         }
     )
     serializer.is_valid(raise_exception=True)
-    params = dict(serializer.validated_data)
-    return ClassifierTrainConfig.from_dict(
-        _training_params(params, data_keys=CLASSIFIER_DATA_KEYS | {"promote"})
-    )
+    return dict(serializer.validated_data)
 
 
 def main() -> None:
@@ -144,7 +143,7 @@ def main() -> None:
     import support.tasks  # noqa: F401 - registers the intent finisher (the reject threshold)
     from benchmarks.encoder_throughput import replace_section
     from ml.evaluation import named_classification_report, read_labelled_csv
-    from ml.tasks import classifier_train
+    from ml.tasks import classifier_config, classifier_train
     from ml.training.devices import configure_cpu_threads
     from ml.training.inference import EncoderEngine, EncoderEngineConfig
     from support.intent_engine import accepted_scores, read_reject_threshold
@@ -173,7 +172,7 @@ def main() -> None:
     tfidf = report(tfidf_baseline(train_texts, train_labels, test_texts))
     print(f"TF-IDF + LR: accuracy {tfidf['accuracy']:.4f} ({time.perf_counter() - started:.0f} s)")
 
-    config = job_config(args, len(train_texts))
+    config = classifier_config(job_params(args, len(train_texts)))
     threads = configure_cpu_threads(config.num_threads)
     started = time.perf_counter()
     base = EncoderEngine(settings.ML_ENCODER, EncoderEngineConfig(device=config.device))
@@ -204,6 +203,7 @@ def main() -> None:
             task="intent",
             output_dir=Path(tmp) / "model",
             progress=progress,
+            test=(test_texts, test_labels),
         )
         train_minutes = (time.perf_counter() - started) / 60
         load_after = os.getloadavg()[0]
@@ -259,8 +259,8 @@ def main() -> None:
             + f"; {1 - at_threshold['coverage']:.1%} of test rows fall below it, the others "
             f"are {at_threshold['precision']:.4f} accurate.",
             "",
-            f"Fine-tuning: {len(train_texts)} rows (train_classifier keeps 10% for validation "
-            f"and 10% for its own test), {trained.metrics['epochs_run']} epoch(s) run, batch "
+            f"Fine-tuning: {len(train_texts)} rows (10% kept for validation; the test file is "
+            f"the job's held-out test_path), {trained.metrics['epochs_run']} epoch(s) run, batch "
             f"{config.batch_size}, lr {config.lr}, max_length {config.max_length}: "
             f"{train_minutes:.1f} min ({trained.samples_per_s:.1f} samples/s). Target accuracy "
             f">= {TARGET_ACCURACY}: {verdict} it. Load average {load_before:.1f} before "

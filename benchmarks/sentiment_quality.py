@@ -13,7 +13,9 @@ The protocol (issue 4), in one run on the CPU (or the GPU when ML_DEVICE says so
 4. Fine-tune: the product's recipe, i.e. the parameters go through the `finetune_classifier`
    job's own parameter serializer and config construction, then `train_classifier` (the
    function the job calls) on the training rows (the first --max-rows of them; it holds out
-   its own validation rows for early stopping). The saved model is scored on the test rows
+   10% of them as validation rows for early stopping). The test rows reach the trainer as the
+   job's `test_path` file, as a held-out file would in the admin, so the trainer keeps no test
+   rows of its own and the test rows decide nothing. The saved model is scored on the test rows
    through `EncoderEngine.classify`, the path that scores the store's reviews.
 
 The defaults (every training row, one epoch: about 18 minutes on an idle 2-core machine) fit
@@ -83,17 +85,18 @@ def tfidf_baseline(
     return list(model.predict(test_texts))
 
 
-def job_config(args: argparse.Namespace):
-    """The ClassifierTrainConfig the `finetune_classifier` job builds from these parameters."""
-    from django.conf import settings
+def job_params(args: argparse.Namespace, test_path: Path) -> dict:
+    """The `finetune_classifier` job's validated parameters for this run.
 
-    from ml.tasks import CLASSIFIER_DATA_KEYS, FinetuneClassifierParams
-    from ml.training.classification import ClassifierTrainConfig
+    The test rows go in as the job's `test_path` file, so the trainer keeps no test rows of
+    its own and trains on 90% of the training rows (10% validation)."""
+    from ml.tasks import FinetuneClassifierParams
 
     serializer = FinetuneClassifierParams(
         data={
             "dataset": "csv_file",
             "path": str(args.csv),
+            "test_path": str(test_path),
             "max_rows": args.max_rows or 500_000,
             "epochs": args.epochs,
             "batch_size": args.batch_size,
@@ -104,12 +107,14 @@ def job_config(args: argparse.Namespace):
         }
     )
     serializer.is_valid(raise_exception=True)
-    params = dict(serializer.validated_data)
-    # The two lines of ml.tasks.finetune_classifier that turn parameters into a config.
-    hyper = {k: v for k, v in params.items() if k not in CLASSIFIER_DATA_KEYS | {"promote"}}
-    if hyper.get("max_steps") is None:
-        hyper.pop("max_steps", None)
-    return ClassifierTrainConfig.from_dict({**hyper, "device": settings.ML_DEVICE})
+    return dict(serializer.validated_data)
+
+
+def write_labelled_csv(path: Path, texts: list[str], labels: list[str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels, strict=True))
 
 
 def scores(y_true: list[str], y_pred: list[str], names: tuple[str, ...]) -> dict:
@@ -130,7 +135,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument(
+        "--max-length", type=int, default=160, help="tokens read per review (the longest is ~155)"
+    )
     parser.add_argument("--early-stopping-patience", type=int, default=1)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
@@ -149,6 +156,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from benchmarks.encoder_throughput import replace_section
+    from ml.tasks import classifier_config, classifier_test_rows
     from ml.training.classification import train_classifier
     from ml.training.devices import configure_cpu_threads
     from ml.training.inference import EncoderEngine, EncoderEngineConfig
@@ -169,7 +177,12 @@ def main() -> None:
         flush=True,
     )
 
-    config = job_config(args)
+    test_dir = tempfile.TemporaryDirectory(prefix="sentiment-quality-test-")
+    workdir = Path(test_dir.name)
+    write_labelled_csv(workdir / "test.csv", test_texts, test_labels)
+    params = job_params(args, workdir / "test.csv")
+    config = classifier_config(params)
+    held_out = classifier_test_rows(params)
     threads = configure_cpu_threads(config.num_threads)
     rows = min(args.max_rows or len(train_texts), len(train_texts))
     print(f"Fine-tuning {settings.ML_ENCODER} on {rows} rows: {config}", flush=True)
@@ -191,6 +204,7 @@ def main() -> None:
             settings.ML_ENCODER,
             Path(tmp) / "model",
             progress=progress,
+            test=(held_out.texts, held_out.labels),
         )
         train_minutes = (time.perf_counter() - started) / 60
         load_after = os.getloadavg()[0]
@@ -238,8 +252,8 @@ def main() -> None:
             "",
             f"Per-class F1 (fine-tuned / TF-IDF): {per_class}.",
             "",
-            f"Fine-tuning: {rows} training rows (train_classifier keeps 10% for validation "
-            f"and 10% for its own test), {trained.metrics['epochs_run']} epoch(s), batch "
+            f"Fine-tuning: {rows} training rows (10% kept for validation; the test rows are "
+            f"the job's held-out test file), {trained.metrics['epochs_run']} epoch(s), batch "
             f"{config.batch_size}, lr {config.lr}, max_length {config.max_length}: "
             f"{train_minutes:.1f} min ({trained.samples_per_s:.1f} samples/s). "
             f"{offsets_text} Target macro-F1 >= {TARGET_MACRO_F1} within 30 min of CPU "

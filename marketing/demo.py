@@ -18,24 +18,32 @@ HOUSE_VOICE = {
     "tone_words": ["warm", "plain", "confident"],
     "words_to_avoid": ["cheap", "amazing", "unbelievable", "guaranteed", "best"],
 }
-PRODUCTS_PER_CAMPAIGN = 3
+PRODUCTS_PER_CAMPAIGN = 6
 DEMO_PLACEMENT = "product-page"
+CALLS_TO_ACTION = ("Shop now", "See the edit", "Take a look")
 
 
 def _written_variants(campaign: Campaign, product_id: int) -> list[AdCopy]:
+    """Three variants of the product in the house voice, phrased from its facts only (so that
+    they pass the checks): the copy a store's marketers would have approved, which the
+    generator's few-shot prompt and the brand-voice LoRA learn from."""
     facts = selectors.product_copy_facts(product_id=product_id)
     if facts is None:
         return []
     attributes = dict(facts.attributes)
     detail = next((attributes[k] for k in ("colour", "color", "material") if k in attributes), "")
     noun = (facts.category or "piece").lower()
-    headlines = [facts.title, f"New in {noun}"]
-    if campaign.discount_percent:
-        headlines[1] = f"{campaign.discount_percent}% off {noun}"
+    in_detail = f" in {detail}" if detail else ""
+    offer = f"{campaign.discount_percent}% off {noun}" if campaign.discount_percent else ""
+    headlines = [facts.title, offer or f"New in {noun}", offer or f"Our {noun} edit"]
     bodies = [
-        f"{facts.title}{f' in {detail}' if detail else ''}, made to wear every day.",
+        f"{facts.title}{in_detail}, made to wear every day.",
         f"Find {facts.title.lower()} in our {noun} edit.",
+        f"{facts.title}{in_detail}: easy to wear, easy to love.",
     ]
+    # Rotate the pairings by product so that the store's copy is not one fixed pattern.
+    shift = product_id % len(bodies)
+    bodies = bodies[shift:] + bodies[:shift]
     return [
         AdCopy(
             campaign=campaign,
@@ -48,7 +56,7 @@ def _written_variants(campaign: Campaign, product_id: int) -> list[AdCopy]:
             tone="warm",
             source=AdCopy.Source.WRITTEN,
         )
-        for headline, body, cta in zip(headlines, bodies, ("Shop now", "See the edit"), strict=True)
+        for headline, body, cta in zip(headlines, bodies, CALLS_TO_ACTION, strict=True)
     ]
 
 

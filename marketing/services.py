@@ -234,21 +234,32 @@ def adcopy_prompt(*, campaign: Campaign, product_id: int | None) -> str:
         facts,
         voice=selectors.brand_voice_guide(),
         limits=selectors.channel_limits(channel=campaign.channel),
-        examples=adcopy_examples(channel=campaign.channel, product_id=product_id),
+        examples=adcopy_examples(channel=campaign.channel, product_id=product_id, offer=offer),
     )
 
 
-def adcopy_examples(*, channel: str, product_id: int | None) -> list:
-    """Up to MAX_EXAMPLES approved variants of other products, of the channel first."""
-    examples = selectors.approved_copy_with_facts(
-        channel=channel, exclude_product_id=product_id, limit=MAX_EXAMPLES
+def adcopy_examples(*, channel: str, product_id: int | None, offer: str = "") -> list:
+    """Up to MAX_EXAMPLES approved variants of other products: of the channel first and, when
+    this copy has no offer, first those that state none (a small generator copies an
+    example's "10% off" onto a product that has no offer, and the checks reject it)."""
+    pool = selectors.approved_copy_with_facts(
+        channel=channel, exclude_product_id=product_id, limit=4 * MAX_EXAMPLES
     )
-    if len(examples) < MAX_EXAMPLES:
-        others = selectors.approved_copy_with_facts(
-            exclude_product_id=product_id, limit=2 * MAX_EXAMPLES
+    pool += [
+        example
+        for example in selectors.approved_copy_with_facts(
+            exclude_product_id=product_id, limit=4 * MAX_EXAMPLES
         )
-        examples += [e for e in others if e.channel != channel][: MAX_EXAMPLES - len(examples)]
-    return examples
+        if example.channel != channel
+    ]
+    if not offer:
+        pool.sort(key=_states_its_offer)  # stable: channel first, then newest first, as read
+    return pool[:MAX_EXAMPLES]
+
+
+def _states_its_offer(example) -> bool:
+    offer = example.facts.offer.strip().lower()
+    return bool(offer) and offer in example.copy.text().lower()
 
 
 @transaction.atomic

@@ -42,6 +42,15 @@ class PromptPairs:
 def csv_file(
     *, path: str, text_column: str, label_column: str, max_rows: int, **_
 ) -> LabelledTexts:
+    texts, labels, source = read_labelled_csv_rows(path, text_column, label_column, max_rows)
+    return checked_labelled_texts(texts, labels, source=source)
+
+
+def read_labelled_csv_rows(
+    path: str, text_column: str, label_column: str, max_rows: int
+) -> tuple[list[str], list[str], str]:
+    """The (text, label) rows of a CSV with both cells filled, at most max_rows, and a source
+    name; BadJobInput when the file or a column is missing."""
     file = Path(path)
     if not file.is_file():
         raise BadJobInput(f"Data file {path} does not exist.")
@@ -60,7 +69,7 @@ def csv_file(
                 labels.append(label)
             if len(texts) >= max_rows:
                 break
-    return checked_labelled_texts(texts, labels, source=f"file {file.name}")
+    return texts, labels, f"file {file.name}"
 
 
 def store_review_titles(*, max_rows: int, **_: object) -> PromptPairs:

@@ -94,6 +94,20 @@ class ModelCache:
 model_cache = ModelCache()
 
 
+def classifier_engine(path: Path, version: Any) -> Any:
+    """An EncoderEngine of a fine-tuned classifier version on settings.ML_DEVICE, reading texts
+    up to the length it was trained on (its `max_length` hyper-parameter; 128 when absent), so
+    that serving sees what training saw."""
+    from django.conf import settings
+
+    from ml.training.inference import EncoderEngine, EncoderEngineConfig
+
+    max_length = int((version.hyperparameters or {}).get("max_length", 128))
+    return EncoderEngine(
+        path, EncoderEngineConfig(max_length=max_length, device=settings.ML_DEVICE)
+    )
+
+
 @functools.lru_cache(maxsize=2)
 def _base_encoder(source: str, device: str) -> Any:
     from ml.training.inference import EncoderEngine, EncoderEngineConfig

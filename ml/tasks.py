@@ -36,6 +36,15 @@ class FinetuneClassifierParams(serializers.Serializer):
         "3 neutral, 4-5 positive). csv_file: a CSV on the worker with text and label columns.",
     )
     path = serializers.CharField(required=False, default="", allow_blank=True)
+    test_path = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Optional CSV on the worker, with the same text and label columns, held out "
+        "as the test rows (for example a published test split). When given, all the "
+        "training rows go to training and validation, and the version's test metrics come "
+        "from this file.",
+    )
     text_column = serializers.CharField(default="text")
     label_column = serializers.CharField(default="label")
     max_rows = serializers.IntegerField(min_value=20, max_value=500_000, default=5000)
@@ -82,15 +91,54 @@ class FinetuneGeneratorParams(serializers.Serializer):
         return attrs
 
 
-CLASSIFIER_DATA_KEYS = {"task", "dataset", "path", "text_column", "label_column", "max_rows"}
+CLASSIFIER_DATA_KEYS = {
+    "task",
+    "dataset",
+    "path",
+    "test_path",
+    "text_column",
+    "label_column",
+    "max_rows",
+    "promote",
+}
+
+
+def classifier_config(params: dict):
+    """The ClassifierTrainConfig of validated `finetune_classifier` parameters.
+
+    With a `test_path` the trainer holds out no test rows of its own (test_fraction 0): the
+    file's rows are the test split.
+    """
+    from ml.training.classification import ClassifierTrainConfig
+
+    values = _training_params(params, data_keys=CLASSIFIER_DATA_KEYS)
+    if params.get("test_path"):
+        values["test_fraction"] = 0.0
+    return ClassifierTrainConfig.from_dict(values)
+
+
+def classifier_test_rows(params: dict) -> datasets.LabelledTexts | None:
+    """The rows of the parameters' `test_path` file (None without one); BadJobInput if unusable.
+
+    Unlike training data, a test file may hold any number of rows per label (at least one row).
+    """
+    if not params.get("test_path"):
+        return None
+    texts, labels, source = datasets.read_labelled_csv_rows(
+        params["test_path"], params["text_column"], params["label_column"], 500_000
+    )
+    if not texts:
+        raise BadJobInput(f"The test {source} has no row with both a text and a label.")
+    return datasets.LabelledTexts(texts, labels, source=source)
 
 
 ClassifierFinisher = Callable[..., dict]
-"""finisher(output_dir=, texts=, labels=, config=) -> metrics to add to the version's.
+"""finisher(output_dir=, texts=, labels=, config=, test=) -> metrics to add to the version's.
 
-It runs after training, before registration, on the same rows and config, so it can
-reproduce the trainer's validation split; files it writes into output_dir become part of
-the immutable version (support chooses the intent model's reject threshold this way).
+It runs after training, before registration, on the same rows, test rows (or None) and
+config, so it can rebuild the trainer's splits (`classifier_splits`); files it writes into
+output_dir become part of the immutable version (support chooses the intent model's reject
+threshold this way).
 """
 
 _CLASSIFIER_FINISHERS: dict[str, ClassifierFinisher] = {}
@@ -109,8 +157,11 @@ def classifier_train(
     task: str,
     output_dir: Path,
     progress=None,
+    test: tuple[Sequence[str], Sequence[str]] | None = None,
 ):
     """`train_classifier` on settings.ML_ENCODER, then the task's finisher if one is registered.
+
+    `test` (texts, labels) are held-out test rows from a separate file, or None.
 
     The finisher's metrics are merged into the result's metrics and metrics.json. This is
     what the `finetune_classifier` job runs; benchmarks call it to measure the same recipe.
@@ -118,14 +169,16 @@ def classifier_train(
     from ml.training.classification import train_classifier
 
     result = train_classifier(
-        texts, labels, config, settings.ML_ENCODER, output_dir, progress=progress
+        texts, labels, config, settings.ML_ENCODER, output_dir, progress=progress, test=test
     )
     finisher = _CLASSIFIER_FINISHERS.get(task)
     if finisher is None:
         return result
     metrics = {
         **result.metrics,
-        **finisher(output_dir=result.output_dir, texts=texts, labels=labels, config=config),
+        **finisher(
+            output_dir=result.output_dir, texts=texts, labels=labels, config=config, test=test
+        ),
     }
     (result.output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return dataclasses.replace(result, metrics=metrics)
@@ -141,14 +194,15 @@ def classifier_train(
 )
 def finetune_classifier(ctx: JobContext) -> JobOutcome:
     """Fine-tune the encoder for sequence classification on the chosen data."""
-    from ml.training.classification import ClassifierTrainConfig
-
     params = ctx.params
     data = datasets.CLASSIFICATION_DATASETS[params["dataset"]](**params)
-    config = ClassifierTrainConfig.from_dict(
-        _training_params(params, data_keys=CLASSIFIER_DATA_KEYS | {"promote"})
+    test = classifier_test_rows(params)
+    config = classifier_config(params)
+    ctx.progress(
+        1,
+        f"Training on {len(data.texts)} rows from {data.source}"
+        + (f", testing on {len(test.texts)} rows from {test.source}" if test else ""),
     )
-    ctx.progress(1, f"Training on {len(data.texts)} rows from {data.source}")
 
     with tempfile.TemporaryDirectory(prefix="finetune-") as tmp:
         try:
@@ -159,6 +213,7 @@ def finetune_classifier(ctx: JobContext) -> JobOutcome:
                 task=params["task"],
                 output_dir=Path(tmp) / "model",
                 progress=_step_progress(ctx, start=1, end=95),
+                test=(test.texts, test.labels) if test else None,
             )
         except ValueError as exc:  # bad data or hyper-parameters: fail, never retry
             raise BadJobInput(str(exc)) from exc
@@ -168,7 +223,12 @@ def finetune_classifier(ctx: JobContext) -> JobOutcome:
             source_dir=result.output_dir,
             base_model=str(settings.ML_ENCODER),
             training_job_id=ctx.job_id,
-            data_summary={**data.summary, "source": data.source, "splits": result.data_summary},
+            data_summary={
+                **data.summary,
+                "source": data.source,
+                "splits": result.data_summary,
+                **({"test_source": test.source} if test else {}),
+            },
             hyperparameters=config.__dict__ | {"dataset": params["dataset"]},
             metrics=result.metrics,
         )

@@ -110,27 +110,21 @@ def fit_reject_threshold(
     texts: Sequence[str],
     labels: Sequence[str],
     config: Any,
+    test: tuple[Sequence[str], Sequence[str]] | None = None,
     target_precision: float = DEFAULT_TARGET_PRECISION,
 ) -> dict[str, Any]:
     """Choose the reject threshold of a trained model and write it to output_dir/REJECT_FILE.
 
-    `texts`, `labels` and `config` (a ClassifierTrainConfig) must be those the model was
-    trained with: the trainer's validation and test rows are rebuilt from them. The model is
+    `texts`, `labels`, `test` and `config` (a ClassifierTrainConfig) must be those the model
+    was trained with: the trainer's validation and test rows are rebuilt from them. The model is
     scored through EncoderEngine on config.device, the path that serves it, so the
     probabilities match those seen at inference. Returns {"reject_threshold": {...}} for the
     version's metrics.
     """
-    from ml.training.data import LabelEncoding, stratified_split
+    from ml.training.classification import classifier_splits
     from ml.training.inference import EncoderEngine, EncoderEngineConfig
 
-    encoding = LabelEncoding.fit(labels)
-    splits = stratified_split(
-        list(texts),
-        encoding.encode(labels),
-        validation_fraction=config.validation_fraction,
-        test_fraction=config.test_fraction,
-        seed=config.seed,
-    )
+    encoding, splits = classifier_splits(texts, labels, config, test=test)
     engine = EncoderEngine(
         output_dir, EncoderEngineConfig(max_length=config.max_length, device=config.device)
     )

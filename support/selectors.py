@@ -116,14 +116,12 @@ class IntentModel:
 def intent_model_load(path: Path, version: ModelVersion) -> IntentModel:
     """ModelCache loader of an intent version: an EncoderEngine on settings.ML_DEVICE and the
     reject threshold stored with it (None for a version trained without one)."""
-    from ml.training.inference import EncoderEngine, EncoderEngineConfig
+    from ml.serving import classifier_engine
     from support.intent_engine import read_reject_threshold
 
-    max_length = int((version.hyperparameters or {}).get("max_length", 128))
-    engine = EncoderEngine(
-        path, EncoderEngineConfig(max_length=max_length, device=settings.ML_DEVICE)
+    return IntentModel(
+        engine=classifier_engine(path, version), threshold=read_reject_threshold(path)
     )
-    return IntentModel(engine=engine, threshold=read_reject_threshold(path))
 
 
 def intent_champion() -> ModelVersion | None:

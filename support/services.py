@@ -89,21 +89,21 @@ def message_intent_correct(*, message_id: int, intent: Intent, user=None) -> Mes
 def intent_train_params(
     *,
     csv_path: str | None = None,
+    test_path: str | None = None,
     text_column: str = "text",
     label_column: str = "intent",
     **hyper: Any,
 ) -> dict[str, Any]:
     """`finetune_classifier` parameters that train an intent version: on a CSV file, else on
-    the store's examples (the support_intents dataset). `hyper` adds epochs, max_rows, ..."""
+    the store's examples (the support_intents dataset), tested on the rows of `test_path` when
+    given. `hyper` adds epochs, max_rows, ..."""
     data: dict[str, Any] = {"task": INTENT_TASK, "dataset": TRAINING_DATASET}
     if csv_path:
-        data = {
-            "task": INTENT_TASK,
-            "dataset": "csv_file",
-            "path": str(csv_path),
-            "text_column": text_column,
-            "label_column": label_column,
-        }
+        data |= {"dataset": "csv_file", "path": str(csv_path)}
+    if csv_path or test_path:
+        data |= {"text_column": text_column, "label_column": label_column}
+    if test_path:
+        data["test_path"] = str(test_path)
     return {**data, **{k: v for k, v in hyper.items() if v is not None}}
 
 

@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
@@ -84,14 +83,15 @@ def review_label_correction_list() -> QuerySet[ReviewLabelCorrection]:
 
 
 def sentiment_engine_load(path: Path, version: ModelVersion):
-    """ModelCache loader of a sentiment version: an EncoderEngine on settings.ML_DEVICE.
+    """ModelCache loader of a sentiment version: an EncoderEngine on settings.ML_DEVICE that
+    reads reviews up to the length the version was trained on.
 
     Everything that serves the sentiment champion loads it through this one function (the
     cache keeps one model per task and alias, whoever asked first).
     """
-    from ml.training.inference import EncoderEngine, EncoderEngineConfig
+    from ml.serving import classifier_engine
 
-    return EncoderEngine(path, EncoderEngineConfig(device=settings.ML_DEVICE))
+    return classifier_engine(path, version)
 
 
 def sentiment_champion() -> ModelVersion | None:

@@ -12,7 +12,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ml.training.batching import bucketed_batches, length_sorted_batches, pad_ba
 from ml.training.data import (
     DatasetSplits,
     LabelEncoding,
+    Split,
     class_weights,
     stratified_split,
     validate_examples,
@@ -195,6 +196,50 @@ def _prepare_output_dir(output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
 
 
+def classifier_splits(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    config: ClassifierTrainConfig,
+    test: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> tuple[LabelEncoding, DatasetSplits]:
+    """The label encoding and the train/validation/test rows of a run on these rows.
+
+    Without `test`, `stratified_split` holds out config.validation_fraction and
+    config.test_fraction of the rows. With `test` (texts and labels of a separate file, such as
+    a published test split), config.test_fraction must be 0: the rows are split into train and
+    validation only, and the given rows are the test split. Deterministic, so a finisher that
+    runs after training rebuilds the same parts. Raises ValueError for unusable rows, fewer
+    than two labels, test labels that training lacks, or an empty validation or test part.
+    """
+    validate_examples(texts, labels)
+    encoding = LabelEncoding.fit(labels)
+    if encoding.num_classes < 2:
+        raise ValueError("Training a classifier needs at least two distinct labels.")
+    if test is not None:
+        if config.test_fraction:
+            raise ValueError("Test rows were given, so test_fraction must be 0.")
+        validate_examples(*test)
+        unknown = sorted({str(label) for label in test[1]} - set(encoding.labels))
+        if unknown:
+            raise ValueError(
+                f"The test rows have labels the training rows lack: {', '.join(unknown[:10])}."
+            )
+    splits = stratified_split(
+        texts,
+        encoding.encode(labels),
+        validation_fraction=config.validation_fraction,
+        test_fraction=config.test_fraction,
+        seed=config.seed,
+    )
+    if test is not None:
+        splits = replace(splits, test=Split(tuple(test[0]), tuple(encoding.encode(test[1]))))
+    if not len(splits.validation) or not len(splits.test):
+        raise ValueError(
+            "Too few rows for validation and test splits; add rows or raise fractions."
+        )
+    return encoding, splits
+
+
 def train_classifier(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -202,10 +247,12 @@ def train_classifier(
     base_model_path: str | Path | None,
     output_dir: str | Path,
     progress: ProgressCallback | None = None,
+    test: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> ClassifierTrainResult:
     """Fine-tune `base_model_path` (None/"default": the packaged encoder) on (text, label) rows.
 
-    Rows are split (seeded, stratified) into train/validation/test; the model trains with
+    Rows are split (seeded, stratified) into train/validation/test, or into train/validation
+    when `test` (texts, labels) gives the test rows (see `classifier_splits`); the model trains with
     AdamW, linear warm-up and decay, gradient clipping and (optionally) class-weighted
     cross-entropy; after each epoch the validation macro-F1 decides whether these weights are
     the best so far, and `early_stopping_patience` epochs without improvement stop the run.
@@ -216,23 +263,9 @@ def train_classifier(
     thread count. Exceptions raised by `progress` propagate (that is how a job is cancelled),
     leaving output_dir incomplete: the caller discards it.
     """
-    validate_examples(texts, labels)
+    encoding, splits = classifier_splits(texts, labels, config, test=test)
     out = Path(output_dir)
     report = progress or (lambda step, total, message: None)
-    encoding = LabelEncoding.fit(labels)
-    if encoding.num_classes < 2:
-        raise ValueError("Training a classifier needs at least two distinct labels.")
-    splits = stratified_split(
-        texts,
-        encoding.encode(labels),
-        validation_fraction=config.validation_fraction,
-        test_fraction=config.test_fraction,
-        seed=config.seed,
-    )
-    if not len(splits.validation) or not len(splits.test):
-        raise ValueError(
-            "Too few rows for validation and test splits; add rows or raise fractions."
-        )
     device = resolve_device(config.device)
     _prepare_output_dir(out)
     if device.type == "cpu":

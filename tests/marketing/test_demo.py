@@ -21,14 +21,14 @@ def test_demo_copy_is_checked_approved_and_one_generation_is_queued():
     voice = BrandVoice.objects.get(is_active=True)
     assert "cheap" in voice.words_to_avoid
     variants = AdCopy.objects.filter(campaign=campaign)
-    assert variants.count() == 6  # 3 products x 2 variants
+    assert variants.count() == 12  # 4 products (all the campaign has) x 3 variants
     assert all(v.check_outcome in ("ok", "repaired") for v in variants)
     assert all(v.status == AdCopy.Status.APPROVED for v in variants)
-    assert variants.filter(headline="20% off knitwear").count() == 3
+    assert variants.filter(headline="20% off knitwear").count() == 8
     job = Job.objects.get(kind="adcopy_generate")
     assert job.params["campaign"] == campaign.pk and job.params["variants"] == 3
 
     call_command("marketing_demo")  # again: nothing more
-    assert AdCopy.objects.count() == 6
+    assert AdCopy.objects.count() == 12
     assert Job.objects.filter(kind="adcopy_generate").count() == 1
     assert BrandVoice.objects.count() == 1

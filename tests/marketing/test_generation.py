@@ -284,6 +284,28 @@ def test_record_attributes_are_not_facts_and_examples_fall_back_to_other_channel
     assert [e.copy.headline for e in examples] == [email.headline]
 
 
+def test_copy_without_an_offer_is_shown_examples_that_state_none_first():
+    sale = CampaignFactory(discount_percent=20)
+    plain = CampaignFactory(discount_percent=0)
+    quiet_sale = AdCopyFactory(campaign=sale, product=ProductFactory(), headline="New in")
+    quiet = AdCopyFactory(campaign=plain, product=ProductFactory(), headline="Soft merino")
+    stating = [  # the newest
+        AdCopyFactory(campaign=sale, product=ProductFactory(), headline=f"20% off, take {i}")
+        for i in range(3)
+    ]
+    product = knitwear()
+
+    without = services.adcopy_examples(channel="display", product_id=product.pk)
+    with_offer = services.adcopy_examples(channel="display", product_id=product.pk, offer="20% off")
+
+    # Newest first, except that copy without an offer sees copy stating its offer last.
+    assert [e.copy.headline for e in with_offer] == [v.headline for v in stating[::-1]]
+    assert [e.copy.headline for e in without] == [quiet.headline, quiet_sale.headline,
+                                                  stating[2].headline]  # fmt: skip
+    prompt = services.adcopy_prompt(campaign=plain, product_id=product.pk)
+    assert "20% off, take 0" not in prompt and "Headline: Soft merino" in prompt
+
+
 @pytest.mark.slow
 def test_the_generation_job_runs_on_the_packaged_generator_and_encoder(packaged_generator):
     from ml.serving import _base_encoder

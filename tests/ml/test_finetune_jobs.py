@@ -112,6 +112,67 @@ def test_cancelled_finetune_leaves_no_version(tiny_encoder, celery_worker_thread
     assert not ModelVersion.objects.exists()
 
 
+def write_opinions_csv(path, count: int, *, seed: int, extra_label: str = "") -> str:
+    rng = random.Random(seed)
+    lines = ["message,mood"]
+    for i in range(count):
+        positive = i % 2 == 0
+        lines.append(f"the {rng.choice(NOUNS)} is {rng.choice(GOOD if positive else BAD)},"
+                     + ("good" if positive else "bad"))  # fmt: skip
+    if extra_label:
+        lines.append(f"the dress is fine,{extra_label}")
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_finetune_with_a_test_file_tests_on_it_and_trains_on_every_other_row(
+    tiny_encoder, tmp_path, celery_worker_thread, wait_for
+):
+    job = services.job_submit(
+        kind="finetune_classifier",
+        params={
+            "task": "mood",
+            "dataset": "csv_file",
+            "path": write_opinions_csv(tmp_path / "train.csv", 100, seed=1),
+            "test_path": write_opinions_csv(tmp_path / "test.csv", 30, seed=2),
+            "text_column": "message",
+            "label_column": "mood",
+            "epochs": 4,
+            "batch_size": 16,
+            "lr": 5e-3,
+        },
+    )
+    done = wait_for(lambda: finished(job.pk), timeout=180)
+
+    assert done.status == Job.Status.SUCCEEDED, done.error
+    version = ModelVersion.objects.get()
+    assert version.data_summary["splits"]["rows"] == {"train": 90, "validation": 10, "test": 30}
+    assert version.data_summary["test_source"] == "file test.csv"
+    assert version.hyperparameters["test_fraction"] == 0.0
+    assert version.metrics["test"]["rows"] == 30
+    assert "testing on 30 rows from file test.csv" in done.log
+
+
+def test_a_test_file_with_a_label_training_lacks_fails_readably(
+    tiny_encoder, tmp_path, celery_worker_thread, wait_for
+):
+    job = services.job_submit(
+        kind="finetune_classifier",
+        params={
+            "dataset": "csv_file",
+            "path": write_opinions_csv(tmp_path / "train.csv", 60, seed=1),
+            "test_path": write_opinions_csv(tmp_path / "test.csv", 10, seed=2, extra_label="meh"),
+            "text_column": "message",
+            "label_column": "mood",
+        },
+    )
+    done = wait_for(lambda: finished(job.pk), timeout=60)
+
+    assert done.status == Job.Status.FAILED
+    assert "labels the training rows lack: meh" in done.error
+    assert not ModelVersion.objects.exists()
+
+
 def test_finetune_params_are_validated_before_queueing():
     from rest_framework.exceptions import ValidationError
 

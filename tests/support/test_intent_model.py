@@ -115,6 +115,23 @@ def test_intent_train_on_a_csv_runs_the_job_and_registers_an_intent_version(
     assert "Not-sure threshold:" in out
 
 
+def test_intent_train_with_a_test_csv_reports_metrics_on_its_rows(tiny_encoder, tmp_path, capsys):
+    rows = seed_rows({"refund", "account", "talk_to_human", "greeting_other"})
+    train = write_csv(tmp_path / "train.csv", rows)
+    test = write_csv(tmp_path / "test.csv", rows[::3])
+
+    call_command(
+        "intent_train", "--csv", str(train), "--test-csv", str(test), "--text-col", "utterance",
+        "--label-col", "label", "--epochs", "1", "--max-length", "32",
+    )  # fmt: skip
+
+    version = ModelVersion.objects.get()
+    assert version.metrics["test"]["rows"] == len(rows[::3])
+    assert version.data_summary["splits"]["rows"]["test"] == len(rows[::3])
+    assert version.metrics["reject_threshold"]["test"]["rows"] == len(rows[::3])
+    assert f"Test rows: {len(rows[::3])} from file test.csv" in capsys.readouterr().out
+
+
 def test_intent_train_without_a_csv_trains_on_the_store_examples(tiny_encoder):
     call_command("intent_train", "--epochs", "1", "--max-rows", "120", "--max-length", "32")
 

@@ -18,6 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--csv", type=Path, help="labelled CSV (default: store examples)")
+        parser.add_argument(
+            "--test-csv",
+            type=Path,
+            help="labelled CSV with the same columns held out as the test rows (for example a "
+            "published test split); without it, 10%% of the training rows are held out",
+        )
         parser.add_argument("--text-col", default="text", help="column holding the text")
         parser.add_argument("--label-col", default="intent", help="column holding the intent")
         parser.add_argument("--epochs", type=int)
@@ -31,11 +37,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        csv_path = options["csv"]
-        if csv_path is not None and not csv_path.is_file():
-            raise CommandError(f"{csv_path} does not exist.")
+        csv_path, test_path = options["csv"], options["test_csv"]
+        for path in (csv_path, test_path):
+            if path is not None and not path.is_file():
+                raise CommandError(f"{path} does not exist.")
         params = services.intent_train_params(
             csv_path=str(csv_path.resolve()) if csv_path else None,
+            test_path=str(test_path.resolve()) if test_path else None,
             text_column=options["text_col"],
             label_column=options["label_col"],
             epochs=options["epochs"],
@@ -59,6 +67,8 @@ class Command(BaseCommand):
         write = self.stdout.write
         write(f"Job #{job.pk} registered {version} (promoted: {job.result.get('promoted')}).")
         write(f"Rows: {version.data_summary.get('rows')} from {version.data_summary.get('source')}")
+        if version.data_summary.get("test_source"):
+            write(f"Test rows: {test.get('rows')} from {version.data_summary['test_source']}")
         write(
             f"Test accuracy: {test.get('accuracy', 0):.4f}  macro-F1: {test.get('macro_f1', 0):.4f}"
         )

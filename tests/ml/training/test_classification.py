@@ -3,7 +3,11 @@ import random
 
 import pytest
 
-from ml.training.classification import ClassifierTrainConfig, train_classifier
+from ml.training.classification import (
+    ClassifierTrainConfig,
+    classifier_splits,
+    train_classifier,
+)
 from ml.training.loading import sha256_of_directory
 
 POSITIVE_WORDS = ["lovely", "great", "soft", "flattering", "perfect", "comfortable"]
@@ -118,3 +122,41 @@ def test_invalid_config_values_are_rejected(values):
 def test_config_from_dict_rejects_unknown_keys():
     with pytest.raises(ValueError, match="learning_rate"):
         ClassifierTrainConfig.from_dict({"learning_rate": 1e-4})
+
+
+HELD_OUT = ClassifierTrainConfig(**{**TINY.__dict__, "test_fraction": 0.0})
+
+
+def test_given_test_rows_are_the_test_split_and_every_other_row_trains_or_validates():
+    texts, labels = synthetic_reviews(40)
+    test_texts, test_labels = synthetic_reviews(12, seed=5)
+
+    encoding, splits = classifier_splits(texts, labels, HELD_OUT, test=(test_texts, test_labels))
+
+    assert len(splits.train) + len(splits.validation) == 40
+    assert splits.test.texts == tuple(test_texts)
+    assert encoding.decode(splits.test.labels) == test_labels
+    # Rebuilding the splits (as a finisher does) gives the same parts.
+    assert classifier_splits(texts, labels, HELD_OUT, test=(test_texts, test_labels))[1] == splits
+
+
+def test_held_out_test_rows_need_test_fraction_zero_and_known_labels():
+    texts, labels = synthetic_reviews(40)
+    with pytest.raises(ValueError, match="test_fraction must be 0"):
+        classifier_splits(texts, labels, TINY, test=(["a fine dress"], ["positive"]))
+    with pytest.raises(ValueError, match="labels the training rows lack: neutral"):
+        classifier_splits(texts, labels, HELD_OUT, test=(["an ok dress"], ["neutral"]))
+    with pytest.raises(ValueError, match="empty"):
+        classifier_splits(texts, labels, HELD_OUT, test=(["  "], ["positive"]))
+
+
+def test_training_with_held_out_test_rows_reports_metrics_on_them(tiny_bert_dir, tmp_path):
+    texts, labels = synthetic_reviews(40)
+    test_texts, test_labels = synthetic_reviews(10, seed=9)
+
+    result = train_classifier(
+        texts, labels, HELD_OUT, tiny_bert_dir, tmp_path / "out", test=(test_texts, test_labels)
+    )
+
+    assert result.data_summary["rows"] == {"train": 36, "validation": 4, "test": 10}
+    assert result.metrics["test"]["rows"] == 10

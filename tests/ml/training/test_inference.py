@@ -225,3 +225,17 @@ def test_a_classifier_unsure_of_most_texts_switches_to_float32(tiny_classifier_d
     assert not engine.int8_classify
     assert engine.classify(texts).labels == exact.classify(texts).labels
     assert engine.last_rescored == len(texts)
+
+
+@pytest.mark.parametrize(("hyperparameters", "expected"), [({"max_length": 40}, 40), ({}, 128)])
+def test_a_served_classifier_reads_texts_as_long_as_it_was_trained_on(
+    tiny_classifier_dir, settings, hyperparameters, expected
+):
+    from types import SimpleNamespace
+
+    from ml.serving import classifier_engine
+
+    settings.ML_DEVICE = "cpu"
+    version = SimpleNamespace(hyperparameters=hyperparameters)
+
+    assert classifier_engine(tiny_classifier_dir, version).config.max_length == expected
