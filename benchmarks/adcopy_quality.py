@@ -2,7 +2,7 @@
 the rest is rejected, how diverse it is, and how long a variant takes on the CPU.
 
     flock /tmp/cpu-heavy.lock python benchmarks/adcopy_quality.py VAR_DIR \
-        [--products 50] [--variants 2] [--channel display] [--lora-steps 0]
+        [--products 50] [--variants 2] [--channel display] [--lora-epochs 0]
 
 VAR_DIR is the data: a project var folder whose database holds a demo store (built there with
 `manage.py migrate` and `manage.py seed_demo --customers 300 --products 80` when it has
@@ -22,9 +22,10 @@ model loading excluded).
 
 Baseline in the same run: the store's written copy (the approved variants that are the
 prompt's examples, checked the same way) sets what "passing" looks like for copy people wrote;
-with `--lora-steps N` the brand-voice LoRA (`marketing.services.brand_voice_train`) is trained
-for N steps on the approved copy and the same prompts are generated again with it merged in:
-before / after side by side.
+with `--lora-epochs N` the brand-voice LoRA is trained for N epochs on the approved copy, as
+the `brand_voice_lora` job trains it (its parameter serializer and config, then
+`marketing.services.brand_voice_train`: held-out loss before and after), and the same prompts
+are generated again with it: before / after side by side.
 
 Writes its section of benchmarks/RESULTS.md and prints `RESULT {json}` as its last line.
 """
@@ -136,8 +137,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--lora-steps", type=int, default=0, help="train the brand-voice LoRA this long, 0: skip"
+        "--lora-epochs", type=int, default=0, help="train the brand-voice LoRA this long, 0: skip"
     )
+    parser.add_argument("--lora-batch-size", type=int, default=4)
+    parser.add_argument("--lora-lr", type=float, default=5e-4)
     parser.add_argument("--demo-customers", type=int, default=300)
     parser.add_argument("--demo-products", type=int, default=80)
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
@@ -188,25 +191,33 @@ def main() -> None:
         "params": params,
     }
     base = measure(writer=writer, **measure_kwargs)
+    generator_name = Path(str(writer.engine.source)).name
+    del writer  # the base generator's memory, before the LoRA trains
     print(f"Base generator: pass rate {base['pass_rate']:.1%}, "
           f"{base['seconds_per_variant']:.2f} s per variant")  # fmt: skip
     written = written_baseline(config=config)
 
     tuned = None
-    lora_note = "Not run here (`--lora-steps 0`)."
-    if args.lora_steps:
-        from ml.training.lora import LoraTrainConfig
+    lora_note = "Not run here (`--lora-epochs 0`)."
+    if args.lora_epochs:
+        from marketing.tasks import BrandVoiceLoraParams, brand_voice_config
 
+        job_params = BrandVoiceLoraParams(
+            data={"epochs": args.lora_epochs, "batch_size": args.lora_batch_size,
+                  "lr": args.lora_lr, "promote": False}
+        )  # fmt: skip
+        job_params.is_valid(raise_exception=True)
+        lora_params = dict(job_params.validated_data)
+        lora_config = brand_voice_config(lora_params)
+        print(f"Training the brand-voice LoRA: {lora_config}", flush=True)
         with tempfile.TemporaryDirectory(prefix="adcopy-lora-") as tmp:
             version, _promoted = services.brand_voice_train(
-                config=LoraTrainConfig(
-                    max_steps=args.lora_steps, batch_size=4, lr=2e-4, device="cpu",
-                    eval_fraction=0.2, max_length=320,
-                ),
-                max_rows=2000,
+                config=lora_config,
+                max_rows=lora_params["max_rows"],
                 promote=False,
                 output_dir=Path(tmp) / "adapter",
-            )  # fmt: skip
+                progress=lambda step, total, message: print(f"  {message}", flush=True),
+            )
             from ml.training.inference import GeneratorEngine
 
             adapted = GeneratorEngine(
@@ -216,7 +227,9 @@ def main() -> None:
         metrics = version.metrics
         tuned = measure(writer=services.CopyWriter(engine=adapted), **measure_kwargs)
         lora_note = (
-            f"Brand-voice LoRA: {metrics['steps']} steps on {metrics['rows']['train']} approved "
+            f"Brand-voice LoRA (the brand_voice_lora job's recipe: {lora_config.epochs} epochs, "
+            f"batch {lora_config.batch_size}, lr {lora_config.lr}, rank {lora_config.rank}): "
+            f"{metrics['steps']} steps on {metrics['rows']['train']} approved "
             f"variants, held-out loss {metrics['eval_loss_before']:.3f} -> "
             f"{metrics['eval_loss_after']:.3f} ({metrics['rows']['held_out']} held out)."
         )
@@ -251,7 +264,7 @@ def main() -> None:
         f"torch {torch.__version__}, CPU only): {len(product_ids)} demo-store products x "
         f"{args.variants} variants, channel `{args.channel}` (limits "
         f"{config.limits.headline}/{config.limits.body}/{config.limits.call_to_action} "
-        f"characters), generator `{Path(str(writer.engine.source)).name}`, sampling at "
+        f"characters), generator `{generator_name}`, sampling at "
         f"temperature 0.8, at most {args.max_new_tokens} new tokens, batches of "
         f"{args.batch_size}. Checked as the generation job checks (repairs by trimming "
         "count as passing).",
@@ -295,6 +308,8 @@ def main() -> None:
     if tuned:
         result.update(
             lora_pass_rate=round(tuned["pass_rate"], 4),
+            lora_eval_loss_before=round(version.metrics["eval_loss_before"], 4),
+            lora_eval_loss_after=round(version.metrics["eval_loss_after"], 4),
             lora_distinct_2=round(tuned["distinct_2"], 4),
         )
     print("RESULT " + json.dumps(result))

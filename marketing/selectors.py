@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from config.cache import versions
 from marketing import bandit
-from marketing.copy_checks import CheckConfig, Limits, Variant
+from marketing.copy_checks import DEFAULT_CLAIM_PHRASES, CheckConfig, Limits, Variant
 from marketing.copy_generation import Example, ProductFacts, Voice, instructions
 from marketing.models import AdCopy, AdEvent, BrandVoice, Campaign, ChannelLimit
 from shop import selectors as shop_selectors
@@ -75,13 +75,16 @@ def channel_limits(*, channel: str) -> Limits:
 
 
 def copy_check_config(*, channel: str, repair: bool) -> CheckConfig:
-    """The channel's limits, the active brand voice's words to avoid, and the generator's
-    instructions (copy that repeats them is leaking the prompt)."""
+    """The channel's limits, the active brand voice's words to avoid, the generator's
+    instructions (copy that repeats them is leaking the prompt), and the claims copy may make
+    only when the facts do: the default claim phrases and the names of the store's categories
+    (a blouse's ad that says "our jeans edit" names what the product is not)."""
     guide = brand_voice_guide()
     limits = channel_limits(channel=channel)
     return CheckConfig(
         limits=limits,
         words_to_avoid=guide.words_to_avoid,
+        claim_phrases=DEFAULT_CLAIM_PHRASES + tuple(shop_selectors.category_names()),
         repair=repair,
         instructions=instructions(guide, limits),
     )
@@ -98,7 +101,8 @@ def product_facts(*, product_id: int | None) -> str:
         return ""
     lines = [product.title, f"Price: {product.price} {product.currency}"]
     if product.category is not None:
-        lines.append(f"Category: {product.category.name}")
+        parent = product.category.parent
+        lines.append(f"Category: {f'{parent.name} > ' if parent else ''}{product.category.name}")
     for key, value in sorted((product.attributes or {}).items()):
         lines.append(f"{key}: {value}")
     if product.description:
@@ -112,9 +116,14 @@ def campaign_offer(*, campaign: Campaign) -> str:
 
 
 def copy_facts(*, product_id: int | None, campaign: Campaign) -> str:
-    """What a variant of the campaign may state: its product's facts and the campaign's offer
-    (so "20% off" passes in a campaign that gives 20% off, and nowhere else)."""
-    facts = product_facts(product_id=product_id)
+    """What a variant of the campaign may state: its product's facts (for copy about the
+    campaign itself, the campaign's name and target category, which its prompt names) and the
+    campaign's offer (so "20% off" passes in a campaign that gives 20% off, and nowhere else)."""
+    if product_id is not None:
+        facts = product_facts(product_id=product_id)
+    else:
+        category = campaign.target_category
+        facts = "\n".join([campaign.name, *([f"Category: {category.name}"] if category else [])])
     offer = campaign_offer(campaign=campaign)
     return "\n".join(part for part in (facts, f"Offer: {offer}" if offer else "") if part)
 

@@ -148,6 +148,17 @@ class BrandVoiceLoraParams(serializers.Serializer):
     )
 
 
+def brand_voice_config(params: dict):
+    """The LoraTrainConfig of validated BrandVoiceLoraParams (less max_rows and promote), on
+    this worker's device."""
+    from ml.training.lora import LoraTrainConfig
+
+    hyper = {k: v for k, v in params.items() if k not in {"max_rows", "promote"}}
+    if hyper.get("max_steps") is None:
+        hyper.pop("max_steps", None)
+    return LoraTrainConfig.from_dict({**hyper, "device": settings.ML_DEVICE})
+
+
 @job_task(
     kind="brand_voice_lora",
     label="Fine-tune the brand voice (LoRA)",
@@ -158,14 +169,10 @@ class BrandVoiceLoraParams(serializers.Serializer):
 )
 def brand_voice_lora(ctx: JobContext) -> JobOutcome:
     """Fine-tune the generator on the store's approved copy; register, and promote if better."""
-    from ml.training.lora import LoraTrainConfig
-
     params = dict(ctx.params)
     promote = params.pop("promote")
     max_rows = params.pop("max_rows")
-    if params.get("max_steps") is None:
-        params.pop("max_steps", None)
-    config = LoraTrainConfig.from_dict({**params, "device": settings.ML_DEVICE})
+    config = brand_voice_config(params)
     ctx.progress(1, "Reading the approved copy")
     with tempfile.TemporaryDirectory(prefix="brand-voice-") as tmp:
         try:

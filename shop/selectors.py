@@ -507,11 +507,18 @@ def product_ids_best_selling(
 
 
 def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, Product]:
-    """Products (with their category) by id, in one query."""
+    """Products (with their category and its parent) by id, in one query."""
     return {
         product.pk: product
-        for product in Product.objects.select_related("category").filter(pk__in=list(product_ids))
+        for product in Product.objects.select_related("category__parent").filter(
+            pk__in=list(product_ids)
+        )
     }
+
+
+def category_names() -> list[str]:
+    """The distinct names of the catalogue's categories, sorted."""
+    return sorted(set(Category.objects.values_list("name", flat=True)))
 
 
 def customer_ids_existing(*, customer_ids: Iterable[int]) -> set[int]:

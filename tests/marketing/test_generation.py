@@ -9,7 +9,7 @@ from marketing.models import AdCopy, BrandVoice
 from ml import services as ml_services
 from ml.models import Job, ModelVersion
 from tests.factories.marketing import AdCopyFactory, CampaignFactory
-from tests.factories.shop import ProductFactory
+from tests.factories.shop import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -271,6 +271,32 @@ def test_the_campaigns_offer_is_a_fact_its_copy_may_state():
         campaign=CampaignFactory(discount_percent=20), product_id=product.pk
     )
     assert "Offer: 20% off\nHeadline:" in prompt
+
+
+def test_copy_that_names_another_category_of_the_store_is_rejected():
+    tops = CategoryFactory(name="Tops")
+    blouses = CategoryFactory(name="Blouses", parent=tops)
+    CategoryFactory(name="Jeans")
+    blouse = ProductFactory(title="Silk shirt", category=blouses, price="70.00")
+    campaign = CampaignFactory(channel="email")
+
+    wrong, own, parent = record(campaign, blouse, [
+        " Silk shirt\nBody: Find it in our jeans edit.\nCall to action: Shop now",
+        " Silk shirt\nBody: New in blouses, soft as anything.\nCall to action: Shop now",
+        " Silk shirt\nBody: The easiest of our tops.\nCall to action: See more",
+    ])  # fmt: skip
+
+    assert wrong.check_outcome == "rejected"
+    assert [r["message"] for r in wrong.check_results["reasons"]] == [
+        'Body claims "Jeans", which the product facts do not.'
+    ]
+    assert own.check_outcome == parent.check_outcome == "ok"
+    denim = CategoryFactory(name="Denim")
+    jeans_campaign = CampaignFactory(name="Jeans week", target_category=denim)
+    (about_campaign,) = record(jeans_campaign, None, [
+        " Jeans week\nBody: All our denim, this week.\nCall to action: Shop now"
+    ])  # fmt: skip
+    assert about_campaign.check_outcome == "ok", about_campaign.check_results
 
 
 def test_record_attributes_are_not_facts_and_examples_fall_back_to_other_channels():
