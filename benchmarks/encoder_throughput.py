@@ -38,13 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from ml.training.classification import ClassifierTrainConfig, train_classifier  # noqa: E402
-from ml.training.data import (  # noqa: E402
-    LabelEncoding,
-    read_rated_reviews,
-    sentiment_from_rating,
-    stratified_split,
+from ml.training.classification import (  # noqa: E402
+    ClassifierTrainConfig,
+    classifier_splits,
+    train_classifier,
 )
+from ml.training.data import read_rated_reviews, sentiment_from_rating  # noqa: E402
 from ml.training.devices import configure_cpu_threads  # noqa: E402
 from ml.training.inference import EncoderEngine, EncoderEngineConfig  # noqa: E402
 from ml.training.loading import load_encoder  # noqa: E402
@@ -97,14 +96,7 @@ def trainer_samples_per_s(
     """Fine-tune with a default-configured Trainer on the training rows train_classifier used."""
     from transformers import Trainer, TrainingArguments
 
-    encoding = LabelEncoding.fit(labels)
-    splits = stratified_split(
-        texts,
-        encoding.encode(labels),
-        validation_fraction=config.validation_fraction,
-        test_fraction=config.test_fraction,
-        seed=config.seed,
-    )
+    encoding, splits = classifier_splits(texts, labels, config)
     torch.manual_seed(config.seed)
     loaded = load_encoder(None, id2label=encoding.id2label, device="cpu")
     tokenizer = loaded.tokenizer

@@ -125,23 +125,27 @@ def write_opinions_csv(path, count: int, *, seed: int, extra_label: str = "") ->
     return str(path)
 
 
+def submit_with_test_file(tmp_path, train_rows: int, test_rows: int, **params):
+    extra_label = params.pop("extra_label", "")
+    return services.job_submit(
+        kind="finetune_classifier",
+        params={
+            "dataset": "csv_file",
+            "path": write_opinions_csv(tmp_path / "train.csv", train_rows, seed=1),
+            "test_path": write_opinions_csv(
+                tmp_path / "test.csv", test_rows, seed=2, extra_label=extra_label
+            ),
+            "text_column": "message",
+            "label_column": "mood",
+            **params,
+        },
+    )
+
+
 def test_finetune_with_a_test_file_tests_on_it_and_trains_on_every_other_row(
     tiny_encoder, tmp_path, celery_worker_thread, wait_for
 ):
-    job = services.job_submit(
-        kind="finetune_classifier",
-        params={
-            "task": "mood",
-            "dataset": "csv_file",
-            "path": write_opinions_csv(tmp_path / "train.csv", 100, seed=1),
-            "test_path": write_opinions_csv(tmp_path / "test.csv", 30, seed=2),
-            "text_column": "message",
-            "label_column": "mood",
-            "epochs": 4,
-            "batch_size": 16,
-            "lr": 5e-3,
-        },
-    )
+    job = submit_with_test_file(tmp_path, 100, 30, task="mood", epochs=4, batch_size=16, lr=5e-3)
     done = wait_for(lambda: finished(job.pk), timeout=180)
 
     assert done.status == Job.Status.SUCCEEDED, done.error
@@ -156,16 +160,7 @@ def test_finetune_with_a_test_file_tests_on_it_and_trains_on_every_other_row(
 def test_a_test_file_with_a_label_training_lacks_fails_readably(
     tiny_encoder, tmp_path, celery_worker_thread, wait_for
 ):
-    job = services.job_submit(
-        kind="finetune_classifier",
-        params={
-            "dataset": "csv_file",
-            "path": write_opinions_csv(tmp_path / "train.csv", 60, seed=1),
-            "test_path": write_opinions_csv(tmp_path / "test.csv", 10, seed=2, extra_label="meh"),
-            "text_column": "message",
-            "label_column": "mood",
-        },
-    )
+    job = submit_with_test_file(tmp_path, 60, 10, extra_label="meh")
     done = wait_for(lambda: finished(job.pk), timeout=60)
 
     assert done.status == Job.Status.FAILED
