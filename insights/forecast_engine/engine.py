@@ -83,6 +83,12 @@ class Tier:
     default: str
 
 
+# statsforecast's ETS refuses to fit n <= parameters + 4 periods (NotImplementedError "tiny
+# datasets"; simple exponential smoothing has 2 parameters): the "short" tier's AutoETS needs
+# this many periods before its cross-validation windows.
+ETS_MIN_FIT = 8
+
+
 def tiers_for(config: ForecastConfig) -> list[tuple[Tier, int]]:
     """(tier, minimum history) in the order series are assigned to them."""
     m, h, w = config.season, config.horizon, config.cv_windows
@@ -118,7 +124,7 @@ def tiers_for(config: ForecastConfig) -> list[tuple[Tier, int]]:
                 "Naive",
                 COMBINATION,
             ),
-            w * h + 4,
+            w * h + ETS_MIN_FIT,
         ),
         (Tier("minimal", ("Naive", "HistoricAverage"), False, (), "Naive", "HistoricAverage"), 1),
     ]

@@ -106,6 +106,25 @@ def test_short_series_fall_back_to_non_seasonal_models():
     assert (new["hi_95"] > new["point"]).all()
 
 
+def test_series_barely_longer_than_the_cross_validation_windows_are_forecast():
+    # Cross-validating the "short" tier refits AutoETS on the history before the windows; with
+    # 6 or fewer periods left there, statsforecast raises NotImplementedError("tiny
+    # datasets"), which stopped the whole nightly run (found at --scale 0.1 of scale_data).
+    rng = np.random.default_rng(1)
+    config = ForecastConfig(frequency="W", horizon=4, cv_windows=2)
+    rows = [
+        (f"s{length}", START + timedelta(weeks=30 - length + t), float(rng.poisson(8) + 1))
+        for length in range(8, 20)
+        for t in range(length)
+    ]
+    result = forecast_panel(panel_from_rows(rows, config=config), config=config)
+
+    tiers = {choice.series_id: choice.tier for choice in result.choices}
+    assert {tiers[f"s{length}"] for length in range(8, 16)} == {"minimal"}
+    assert {tiers[f"s{length}"] for length in range(16, 20)} == {"short"}
+    assert np.isfinite(result.forecasts["point"]).all()
+
+
 def test_a_recurring_event_is_learnt_by_the_pooled_model():
     """Sales triple on a promotion day every 9 days (not weekly, so no seasonal lag predicts
     it); with the promotion dates as events the pooled model's error is much lower."""
@@ -184,7 +203,7 @@ def test_config_refuses_bad_values(kwargs):
 
 def test_tiers_need_two_seasons_for_seasonal_models():
     tiers = dict((tier.name, minimum) for tier, minimum in tiers_for(ForecastConfig(horizon=13)))
-    assert tiers == {"seasonal": 2 * 52 + 26, "one_season": 52 + 13 + 26, "short": 30, "minimal": 1}
+    assert tiers == {"seasonal": 2 * 52 + 26, "one_season": 52 + 13 + 26, "short": 34, "minimal": 1}
 
 
 def test_event_matrix_marks_the_period_of_each_date():
