@@ -279,10 +279,17 @@ print(json.dumps(timings))
 """
 
 
-def run_script(env: dict, script: str, *args: str) -> dict | list:
+def run_script(env: dict, script: str, *args: str, fatal: bool = True) -> dict | list:
+    """The JSON of the script's last output line. A failing script ends the run, or with
+    fatal=False gives {"failed": its last error line} (a nightly job that fails is a finding
+    to report, and the steps after it still run)."""
     done = subprocess.run(
         [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    if done.returncode and not fatal:
+        sys.stderr.write(f"step failed:\n{done.stderr[-3000:]}")
+        lines = done.stderr.strip().splitlines()
+        return {"failed": lines[-1] if lines else f"exit code {done.returncode}"}
     if done.returncode:
         sys.exit(f"step failed:\n{done.stderr[-3000:]}")
     sys.stderr.write(done.stderr[-2000:])
@@ -329,11 +336,12 @@ def main() -> None:
                 path.unlink()
         psql(urls["copy"], "-c", "TRUNCATE " + ", ".join(reversed(TABLES)) + " CASCADE")
         copied = copy_ceiling(urls["import"], urls["copy"], workdir)
+        print(f"COPY FROM {copied['rows']} rows {copied['seconds']:.1f} s", flush=True)
         jobs = {}
         if not args.skip_jobs:
             script = JOB_SCRIPT % {"recs_seconds": args.recs_train_minutes * 60}
             for label, step in NIGHTLY:
-                jobs[label] = run_script(env, script, step)
+                jobs[label] = run_script(env, script, step, fatal=False)
                 print(label, jobs[label], flush=True)
         pages = run_script(env, PAGES_SCRIPT)
     finally:
@@ -381,6 +389,8 @@ def main() -> None:
         for label, job in jobs.items():
             if "skipped" in job:
                 lines.append(f"| {label} | skipped: {job['skipped']} | |")
+            elif "failed" in job:
+                lines.append(f"| {label} | **failed**: `{job['failed']}` | |")
             else:
                 lines.append(f"| {label} | {job['seconds']:.1f} | {job['max_rss_mb']:.0f} |")
         lines.append("")
