@@ -22,6 +22,7 @@ SAFE_FIELDS = (
 # (kind, field) -> why it cannot hold personal data.
 FREE_TEXT_ALLOWED = {
     ("finetune_classifier", "path"): "a data file on the worker, named by staff",
+    ("finetune_classifier", "test_path"): "a held-out data file on the worker, named by staff",
     ("finetune_classifier", "text_column"): "a column name of that file",
     ("finetune_classifier", "label_column"): "a column name of that file",
     ("finetune_generator_lora", "path"): "a data file on the worker, named by staff",
