@@ -9,7 +9,20 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -191,13 +204,20 @@ def brand_voice_guide() -> Voice:
 
 
 def approved_copy_with_facts(
-    *, channel: str | None = None, exclude_product_id: int | None = None, limit: int = 3
+    *,
+    channel: str | None = None,
+    prefer_channel: str | None = None,
+    exclude_product_id: int | None = None,
+    offer_last: bool = False,
+    limit: int = 3,
 ) -> list[Example]:
     """Approved variants written for a product, with their product's facts and their
     campaign's offer (the facts the copy was checked against, so an example that says "10% off"
-    shows where that came from), newest first: the generator's few-shot examples (same channel
-    when given) and the brand-voice fine-tune's data. Copy the checks rejected is never
-    approved, so every example passed them."""
+    shows where that came from), newest first: the generator's few-shot examples and the
+    brand-voice fine-tune's data. `channel` keeps that channel only; `prefer_channel` puts it
+    first; `offer_last` puts copy that states its campaign's offer after the rest (among the
+    4 * limit candidates). Facts are read for the chosen rows only. Copy the checks rejected is
+    never approved, so every example passed them."""
     variants = AdCopy.objects.select_related("campaign").filter(
         status=AdCopy.Status.APPROVED, product__isnull=False
     )
@@ -205,7 +225,19 @@ def approved_copy_with_facts(
         variants = variants.filter(channel=channel)
     if exclude_product_id is not None:
         variants = variants.exclude(product_id=exclude_product_id)
-    rows = list(variants.order_by("-updated_at", "-pk")[:limit])
+    ordering = ["-updated_at", "-pk"]
+    if prefer_channel is not None:
+        variants = variants.annotate(
+            other_channel=Case(
+                When(channel=prefer_channel, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        ordering.insert(0, "other_channel")
+    rows = list(variants.order_by(*ordering)[: 4 * limit if offer_last else limit])
+    if offer_last:
+        rows = sorted(rows, key=_states_its_offer)[:limit]  # stable: keeps the order above
     examples = []
     for row in rows:
         facts = product_copy_facts(
@@ -215,6 +247,12 @@ def approved_copy_with_facts(
             copy = Variant(row.headline, row.body, row.call_to_action)
             examples.append(Example(facts=facts, copy=copy, channel=row.channel))
     return examples
+
+
+def _states_its_offer(row: AdCopy) -> bool:
+    offer = campaign_offer(campaign=row.campaign).lower()
+    text = " ".join((row.headline, row.body, row.call_to_action)).lower()
+    return bool(offer) and offer in text
 
 
 def campaign_product_ids(*, campaign: Campaign, limit: int = CAMPAIGN_PRODUCTS_MAX) -> list[int]:

@@ -242,24 +242,12 @@ def adcopy_examples(*, channel: str, product_id: int | None, offer: str = "") ->
     """Up to MAX_EXAMPLES approved variants of other products: of the channel first and, when
     this copy has no offer, first those that state none (a small generator copies an
     example's "10% off" onto a product that has no offer, and the checks reject it)."""
-    pool = selectors.approved_copy_with_facts(
-        channel=channel, exclude_product_id=product_id, limit=4 * MAX_EXAMPLES
+    return selectors.approved_copy_with_facts(
+        prefer_channel=channel,
+        exclude_product_id=product_id,
+        offer_last=not offer,
+        limit=MAX_EXAMPLES,
     )
-    pool += [
-        example
-        for example in selectors.approved_copy_with_facts(
-            exclude_product_id=product_id, limit=4 * MAX_EXAMPLES
-        )
-        if example.channel != channel
-    ]
-    if not offer:
-        pool.sort(key=_states_its_offer)  # stable: channel first, then newest first, as read
-    return pool[:MAX_EXAMPLES]
-
-
-def _states_its_offer(example) -> bool:
-    offer = example.facts.offer.strip().lower()
-    return bool(offer) and offer in example.copy.text().lower()
 
 
 @transaction.atomic
