@@ -3,9 +3,11 @@ lists and the online report of the lists."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 
 from recommendations.bundle import EVENT_WEIGHTS, Catalogue
@@ -109,9 +111,34 @@ def shopper_history(
     return collapse_repeats(steps)[1][-HISTORY_LENGTH:]
 
 
-def personal_list_get(*, customer_id: int, version_id: int) -> PersonalList | None:
-    """The customer's precomputed list if the given (champion) version made it."""
-    return PersonalList.objects.filter(customer_id=customer_id, model_version_id=version_id).first()
+def personal_list_items(*, customer_id: int, version_id: int) -> list[dict] | None:
+    """The items of the customer's precomputed list if the given (champion) version made it,
+    else None.
+
+    This is the read behind every uncached /for-you/ request, so it is one hand-written
+    statement: building the same query through the ORM took about 0.4 ms of Python per call
+    (measured in-process on the demo store), several times the query itself.
+    """
+    meta = PersonalList._meta
+    # Identifiers from the model's metadata, quoted; the values are parameters.
+    table, items, customer, version = (
+        connection.ops.quote_name(name)
+        for name in (
+            meta.db_table,
+            meta.get_field("items").column,
+            meta.get_field("customer").column,
+            meta.get_field("model_version").column,
+        )
+    )
+    sql = f"SELECT {items} FROM {table} WHERE {customer} = %s AND {version} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer_id, version_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    value = row[0]
+    # The column is JSON text on SQLite and jsonb on PostgreSQL, whose driver may decode it.
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def list_report(*, conversion_window_days: int = 7) -> list[dict]:

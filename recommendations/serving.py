@@ -24,7 +24,7 @@ from recommendations.bundle import Bundle
 from recommendations.engine import Recommendation
 from recommendations.engine.blender import Blender, BlendSource, BusinessRules
 from recommendations.models import ListType
-from recommendations.selectors import RECS_TASK, personal_list_get, shopper_history
+from recommendations.selectors import RECS_TASK, personal_list_items, shopper_history
 from shop import selectors as shop_selectors
 
 RULES_TTL_S = 30.0
@@ -207,15 +207,15 @@ def for_you(
         )
     bundle = served.model
     if customer_id is not None and not session_id:
-        stored = personal_list_get(customer_id=customer_id, version_id=served.version.pk)
+        stored = personal_list_items(customer_id=customer_id, version_id=served.version.pk)
         if stored is not None:
             available = available_products.get()
             items = [
                 Item(row["product"], row["score"], row["reason"], row.get("anchor"))
-                for row in stored.items
+                for row in stored
                 if row["product"] in available
             ][:k]
-            if len(items) == k or len(items) == len(stored.items):
+            if len(items) == k or len(items) == len(stored):
                 return RecommendationList(ListType.FOR_YOU, items, served.version)
     history = shopper_history(
         catalogue=bundle.catalogue, customer_id=customer_id, session_id=session_id

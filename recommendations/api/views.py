@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import validated_query
 from recommendations import selectors, services, serving
 from recommendations.api.permissions import CanReadRecommendations, CanReportListEvents
 from recommendations.api.serializers import (
@@ -74,9 +75,7 @@ class ForYouView(APIView):
         responses=LIST_RESPONSES,
     )
     def get(self, request):
-        query = ForYouQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = validated_query(ForYouQuerySerializer, request.query_params)
         customer_id = params.get("customer")
         if not IsStaff().has_permission(request, self):
             own = shop_selectors.customer_for_user(user=request.user)
@@ -107,9 +106,7 @@ class _ItemListView(APIView):
     build = staticmethod(serving.similar)
 
     def get(self, request, product_id: int):
-        query = ListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit = query.validated_data["limit"]
+        limit = validated_query(ListQuerySerializer, request.query_params)["limit"]
         payload = _cached(
             f"{self.cache_prefix}:{product_id}:{limit}", lambda: self.build(product_id, limit)
         )
@@ -166,9 +163,8 @@ class TrendingView(APIView):
         responses=LIST_RESPONSES,
     )
     def get(self, request):
-        query = TrendingQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit, category = query.validated_data["limit"], query.validated_data.get("category")
+        params = validated_query(TrendingQuerySerializer, request.query_params)
+        limit, category = params["limit"], params.get("category")
         payload = _cached(
             f"trending:{category}:{limit}",
             lambda: serving.trending(limit, category_id=category),

@@ -1,11 +1,13 @@
 """Training a bundle on the store's behaviour, and serving its lists (no worker)."""
 
+from functools import partial
+
 import pytest
 
 from ml.models import ModelAlias
 from ml.selectors import alias_get
 from ml.serving import model_cache
-from recommendations import services, serving
+from recommendations import selectors, services, serving
 from recommendations.models import PersonalList
 from shop.models import Event
 from tests.recommendations.store import FAST_SEQUENTIAL, build_planted_store
@@ -156,6 +158,10 @@ def test_personal_lists_are_precomputed_for_every_customer_with_history(trained)
     assert {"product", "score", "reason", "anchor"} == set(stored.items[0])
     served = serving.for_you(len(stored.items), customer_id=store.customers[0].pk)
     assert ids(served) == [row["product"] for row in stored.items]
+    # The serving read returns the same rows, and nothing for another version's list.
+    read = partial(selectors.personal_list_items, customer_id=store.customers[0].pk)
+    assert read(version_id=version.pk) == stored.items
+    assert read(version_id=version.pk + 1) is None
 
 
 def test_serving_follows_the_champion_after_a_promotion_and_a_rollback(trained, monkeypatch):

@@ -118,3 +118,69 @@ def test_default_rates_come_from_the_environment(monkeypatch):
     rates = load_settings()["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"]
 
     assert (rates["storefront"], rates["anon"]) == ("7/second", "3/hour")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's clock, set by the test: `clock.now = 60.0 * 1000 + 15`."""
+    from shop.api.throttling import WindowCounterThrottle
+
+    class Clock:
+        now = 60.0 * 1_000_000  # the start of a minute window
+
+    monkeypatch.setattr(WindowCounterThrottle, "timer", lambda self: Clock.now)
+    return Clock
+
+
+def _statuses(client, n: int) -> list[int]:
+    return [client.get("/api/v1/categories/").status_code for _ in range(n)]
+
+
+def test_within_a_window_the_count_is_exact_and_retry_after_points_past_it(rates, clock):
+    rates(storefront="3/minute")
+    clock.now += 10
+    client = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+
+    statuses = _statuses(client, 4)
+    refused = client.get("/api/v1/categories/")
+
+    assert statuses == [200, 200, 200, 429]
+    assert int(refused["Retry-After"]) == 50  # the rest of the window
+    clock.now += 50 + 1  # one second into the next window: 3 x 59/60 = 2.95, one fits
+    assert _statuses(client, 2) == [200, 429]
+    clock.now += 30  # 3 x 29/60 + 1 = 2.45: one more, then 3.45
+    assert _statuses(client, 2) == [200, 429]
+
+
+def test_the_previous_window_counts_by_its_remaining_overlap(rates, clock):
+    rates(storefront="10/minute")
+    client = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+    assert _statuses(client, 8) == [200] * 8
+    clock.now += 60 + 15  # a quarter into the next window: 8 x 3/4 = 6 still count
+
+    statuses = _statuses(client, 5)
+
+    assert statuses == [200, 200, 200, 200, 429]
+    clock.now += 60  # the window of those 8 is gone
+    assert _statuses(client, 1) == [200]
+
+
+def test_refused_requests_do_not_count_and_two_windows_later_the_budget_is_whole(rates, clock):
+    rates(storefront="2/minute")
+    client = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+
+    assert _statuses(client, 6) == [200, 200, 429, 429, 429, 429]
+    clock.now += 120
+    assert _statuses(client, 3) == [200, 200, 429]
+
+
+def test_a_caller_costs_two_small_counters_whatever_the_rate(rates, clock):
+    """The stock DRF throttle stores a timestamp per request; this one an integer per window."""
+    rates(storefront="6000/minute")
+    client = api_key_client(ApiKey.Scope.CATALOGUE_READ)
+    cache.clear()
+
+    _statuses(client, 30)
+
+    key = f"throttle_storefront_api-key-{ApiKey.objects.get().pk}:{int(clock.now // 60)}"
+    assert cache.get(key) == 30
