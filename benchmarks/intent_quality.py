@@ -10,7 +10,9 @@ The protocol (issue 7), in one run on the CPU (or the GPU when ML_DEVICE says so
    training rows.
 3. Frozen embeddings: the configured encoder (all-MiniLM-L6-v2 by default), mean-pooled and
    L2-normalised (`EncoderEngine.embed`), + LogisticRegression on the training rows.
-4. The product's recipe: the parameters go through the `finetune_classifier` job's own
+4. The product's recipe (fine-tuning, then fusion with a TF-IDF + logistic regression model
+   whose weight the validation rows choose; ml/training/lexical.py): the parameters go through
+   the `finetune_classifier` job's own
    serializer and config construction (task "intent", dataset csv_file), then
    `ml.tasks.classifier_train`, the function the job calls, with the test file as the job's
    held-out `test_path`: it fine-tunes (holding out 10% of the training rows as validation
@@ -146,6 +148,7 @@ def main() -> None:
     from ml.tasks import classifier_config, classifier_train
     from ml.training.devices import configure_cpu_threads
     from ml.training.inference import EncoderEngine, EncoderEngineConfig
+    from ml.training.lexical import describe_fusion
     from support.intent_engine import accepted_scores, read_reject_threshold
 
     hf_logging.set_verbosity_error()
@@ -214,6 +217,7 @@ def main() -> None:
         classified = engine.classify(test_texts)
         threshold = read_reject_threshold(trained.output_dir)
     tuned = report(classified.labels)
+    fusion = trained.metrics.get("lexical_fusion")
     confidences = classified.probabilities.max(axis=1)
     hits = [p == t for p, t in zip(classified.labels, test_labels, strict=True)]
     at_threshold = accepted_scores(confidences, hits, threshold if threshold is not None else 0.0)
@@ -228,6 +232,7 @@ def main() -> None:
         "not_sure_share": round(1 - at_threshold["coverage"], 4),
         "accepted_accuracy": round(at_threshold["precision"], 4),
         "train_minutes": round(train_minutes, 1),
+        "fusion_weight": fusion["weight"] if fusion else 0.0,
         "slice": sliced,
     }
     verdict = "meets" if tuned["accuracy"] >= TARGET_ACCURACY else "misses"
@@ -265,6 +270,8 @@ def main() -> None:
             f"{train_minutes:.1f} min ({trained.samples_per_s:.1f} samples/s). Target accuracy "
             f">= {TARGET_ACCURACY}: {verdict} it. Load average {load_before:.1f} before "
             f"training, {load_after:.1f} after.",
+            "",
+            describe_fusion(fusion),
         ]
     )
     document = args.results.read_text() if args.results.exists() else ""

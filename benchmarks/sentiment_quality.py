@@ -10,7 +10,9 @@ The protocol (issue 4), in one run on the CPU (or the GPU when ML_DEVICE says so
    file order.
 3. Baseline: TfidfVectorizer (word 1-2-grams, min_df 2, sublinear tf) + LogisticRegression
    (balanced class weights), fitted on the training rows, scored on the test rows.
-4. Fine-tune: the product's recipe, i.e. the parameters go through the `finetune_classifier`
+4. Fine-tune: the product's recipe (fine-tuning, then fusion with a TF-IDF + logistic
+   regression model whose weight the validation rows choose; ml/training/lexical.py), i.e. the
+   parameters go through the `finetune_classifier`
    job's own parameter serializer and config construction, then `train_classifier` (the
    function the job calls) on the training rows (the first --max-rows of them; it holds out
    10% of them as validation rows for early stopping). The test rows reach the trainer as the
@@ -160,6 +162,7 @@ def main() -> None:
     from ml.training.classification import train_classifier
     from ml.training.devices import configure_cpu_threads
     from ml.training.inference import EncoderEngine, EncoderEngineConfig
+    from ml.training.lexical import describe_fusion
 
     hf_logging.set_verbosity_error()
     texts, labels = read_protocol_rows(args.csv)
@@ -207,9 +210,11 @@ def main() -> None:
             test=(held_out.texts, held_out.labels),
         )
         wall_minutes = (time.perf_counter() - started) / 60
-        # Training proper (the linear probe and the epochs), without scoring the validation
-        # and test rows: the 4,529 test rows cost minutes of inference that are not training.
-        train_minutes = trained.train_seconds / 60
+        # Training proper (the linear probe, the epochs and the lexical model), without
+        # scoring the validation and test rows: the 4,529 test rows cost minutes of inference
+        # that are not training.
+        fusion = trained.metrics.get("lexical_fusion")
+        train_minutes = (trained.train_seconds + (fusion["fit_seconds"] if fusion else 0)) / 60
         load_after = os.getloadavg()[0]
         engine = EncoderEngine(
             trained.output_dir,
@@ -223,6 +228,7 @@ def main() -> None:
         "accuracy": round(tuned["accuracy"], 4),
         "tfidf_macro_f1": round(tfidf["macro_f1"], 4),
         "train_minutes": round(train_minutes, 1),
+        "fusion_weight": fusion["weight"] if fusion else 0.0,
     }
     per_class = ", ".join(
         f"{name} {tuned['per_class'][name]['f1']:.3f} / {tfidf['per_class'][name]['f1']:.3f}"
@@ -264,6 +270,8 @@ def main() -> None:
             f"training: {verdict} it. Load average {load_before:.1f} before training, "
             f"{load_after:.1f} after ({threads} cores): above {threads} means other work "
             "shared the CPU.",
+            "",
+            describe_fusion(fusion),
         ]
     )
     document = args.results.read_text() if args.results.exists() else ""

@@ -34,6 +34,7 @@ from ml.training.devices import (
     configure_cpu_threads,
     resolve_device,
 )
+from ml.training.lexical import LexicalModel, choose_fusion_weight, fit_lexical
 from ml.training.loading import load_encoder
 from ml.training.metrics import classification_report, macro_f1, majority_baseline
 from ml.training.pooling import MEAN, POOLINGS, MeanPooledClassifier
@@ -78,6 +79,10 @@ class ClassifierTrainConfig:
     # vectors (a linear probe), so fine-tuning starts from a head that already separates the
     # classes instead of a random one (LP-FT, Kumar et al., ICLR 2022).
     head_warm_start: bool = True
+    # After fine-tuning, fit TF-IDF + logistic regression on the training rows and fuse its
+    # probabilities with the encoder's, with a weight chosen on the validation rows (0 when
+    # fusion does not help there); see ml/training/lexical.py.
+    lexical_fusion: bool = True
 
     def __post_init__(self) -> None:
         positive = {
@@ -280,10 +285,20 @@ def train_classifier(
             device=device,
         )
         outcome = _fit(loaded.model, loaded.tokenizer, splits, encoding, config, device, report)
+        validation_scores = _logits(loaded, splits.validation.texts, config, device)
+        lexical, fusion = None, None
+        if config.lexical_fusion:
+            report(outcome["total_steps"], outcome["total_steps"], "Fitting the lexical model")
+            lexical, fusion = _fit_lexical(splits, encoding, validation_scores)
+            validation_scores = lexical.fuse(validation_scores, splits.validation.texts)
         offsets = None
         if config.tune_class_offsets:
-            offsets = _tune_class_offsets(loaded.model, loaded.tokenizer, splits, config, device)
-        metrics = _evaluate(loaded.model, loaded.tokenizer, splits, encoding, config, device)
+            offsets = _tune_class_offsets(
+                loaded.model, validation_scores, splits, device, lexical.weight if lexical else 0.0
+            )
+        if lexical is not None and lexical.weight == 0:
+            lexical = None  # the encoder alone was best on the validation rows: nothing to save
+        metrics = _evaluate(loaded, splits, encoding, config, device, lexical)
     metrics.update(
         best_epoch=outcome["best_epoch"],
         epochs_run=len(outcome["history"]),
@@ -293,10 +308,13 @@ def train_classifier(
         history=outcome["history"],
         class_offsets=asdict(offsets) if offsets is not None else None,
         head_warm_start=outcome["head_warm_start"],
+        lexical_fusion=fusion,
     )
     summary = splits.summary(encoding)
     report(outcome["total_steps"], outcome["total_steps"], "Saving the best model")
     _save(out, loaded.model, loaded.tokenizer, config, encoding, loaded.source, metrics, summary)
+    if lexical is not None:
+        lexical.save(out)
     return ClassifierTrainResult(
         output_dir=out,
         labels=encoding.labels,
@@ -506,50 +524,72 @@ def _output_layer(model: Any) -> torch.nn.Linear:
     return layers[-1]
 
 
-def _tune_class_offsets(
-    model: Any,
-    tokenizer: Any,
-    splits: DatasetSplits,
-    config: ClassifierTrainConfig,
-    device: torch.device,
-) -> ClassOffsets:
-    """Fit per-class logit offsets on the validation rows and add them to the output bias."""
+def _logits(loaded: Any, texts: Sequence[str], config: ClassifierTrainConfig, device) -> Any:
+    """The encoder's float32 logits of `texts` as a numpy array (n, classes)."""
+    tokenizer = loaded.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    logits = predict_logits(
-        model,
-        tokenize(tokenizer, splits.validation.texts, config.max_length),
+    return predict_logits(
+        loaded.model,
+        tokenize(tokenizer, texts, config.max_length),
         pad_id,
         device=device,
         batch_size=config.eval_batch_size,
         mixed_precision=config.mixed_precision,
+    ).numpy()
+
+
+def _fit_lexical(
+    splits: DatasetSplits, encoding: LabelEncoding, validation_logits: Any
+) -> tuple[LexicalModel, dict[str, Any]]:
+    """The lexical model of the training rows, its fusion weight chosen on the validation
+    rows, and what the registry records about the choice."""
+    started = time.perf_counter()
+    lexical = fit_lexical(splits.train.texts, splits.train.labels, encoding.num_classes)
+    choice = choose_fusion_weight(
+        lexical, validation_logits, splits.validation.texts, splits.validation.labels
     )
-    offsets = fit_class_offsets(logits.numpy(), splits.validation.labels)
+    lexical.weight = choice.weight
+    return lexical, {
+        "model": "TF-IDF word 1-2-grams + logistic regression",
+        "weight": choice.weight,
+        "validation_macro_f1_by_weight": choice.macro_f1_by_weight,
+        "features": len(lexical.vocabulary),
+        "fit_seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _tune_class_offsets(
+    model: Any, validation_scores: Any, splits: DatasetSplits, device, lexical_weight: float
+) -> ClassOffsets:
+    """Fit per-class offsets on the validation rows' scores and add them to the output bias.
+
+    With fusion the scores are (1 - w) * log_softmax(encoder logits) + w * lexical, so an
+    offset b on them is the same decision as b / (1 - w) on the encoder's logits.
+    """
+    offsets = fit_class_offsets(validation_scores, splits.validation.labels)
     if offsets.applied:
         layer = _output_layer(model)
+        shift = torch.tensor(offsets.offsets, dtype=layer.bias.dtype, device=device)
         with torch.no_grad():
-            layer.bias += torch.tensor(offsets.offsets, dtype=layer.bias.dtype, device=device)
+            layer.bias += shift / (1.0 - lexical_weight)
     return offsets
 
 
 def _evaluate(
-    model: Any,
-    tokenizer: Any,
+    loaded: Any,
     splits: DatasetSplits,
     encoding: LabelEncoding,
     config: ClassifierTrainConfig,
     device: torch.device,
+    lexical: LexicalModel | None,
 ) -> dict[str, Any]:
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    """Validation and test reports of the model as it will serve (fused when it is)."""
     metrics: dict[str, Any] = {}
     for name, split in (("validation", splits.validation), ("test", splits.test)):
-        predicted = predict_labels(
-            model,
-            tokenize(tokenizer, split.texts, config.max_length),
-            pad_id,
-            device=device,
-            batch_size=config.eval_batch_size,
-            mixed_precision=config.mixed_precision,
-        )
+        scores = _logits(loaded, split.texts, config, device)
+        if lexical is not None:
+            scores = lexical.fuse(scores, split.texts)
+        predicted = [int(label) for label in scores.argmax(axis=1)] if len(split.texts) else []
         metrics[name] = classification_report(split.labels, predicted, encoding.labels)
     metrics["baseline"] = {
         "strategy": "majority class of the training rows",

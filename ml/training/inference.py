@@ -42,6 +42,7 @@ from ml.training.devices import (
     resolve_device,
 )
 from ml.training.first_token import first_token_classifier
+from ml.training.lexical import LexicalModel
 from ml.training.loading import LoadedModel, load_encoder, load_generator
 from ml.training.quantization import cpu_has_vnni, quantize_linear_int8
 
@@ -183,8 +184,13 @@ class EncoderEngine:
         self.classify_model: torch.nn.Module = model
         self.exact_classify_model = self.exact_model
         self.first_token_shortcut = False
+        # A fine-tuned classifier may carry a lexical model to fuse with (ml.training.lexical).
+        self.lexical: LexicalModel | None = None
         if self.is_classifier:
             self._use_first_token_views()
+            source_dir = Path(self.source)
+            if source_dir.is_dir():
+                self.lexical = LexicalModel.load(source_dir)
 
     def _use_first_token_views(self) -> None:
         """Switch classification to first_token views after checking one against the model.
@@ -310,8 +316,13 @@ class EncoderEngine:
         return out
 
     def classify(self, texts: Sequence[str]) -> Classification:
-        """Most probable label of each text and softmax probabilities, in input order."""
+        """Most probable label of each text and softmax probabilities, in input order.
+
+        With a lexical model in the model directory, the probabilities are the fused ones
+        (the encoder's and the lexical model's, weighted as chosen when training)."""
         logits = self.logits(texts)
+        if self.lexical is not None and len(logits):
+            logits = self.lexical.fuse(logits, texts)
         if not len(logits):
             return Classification([], logits, self.label_names)
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))

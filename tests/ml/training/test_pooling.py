@@ -70,8 +70,15 @@ def test_an_unknown_pooling_is_refused(tiny_bert_dir):
 @pytest.mark.parametrize("pooling", ["mean", "first_token"])
 def test_both_poolings_train_save_and_serve_through_the_engine(tiny_bert_dir, tmp_path, pooling):
     texts, labels = synthetic_reviews(60)
+    # The encoder alone (fusion with a lexical model has its own tests, test_lexical.py).
     config = ClassifierTrainConfig(
-        epochs=1, batch_size=8, lr=1e-3, max_length=32, device="cpu", pooling=pooling
+        epochs=1,
+        batch_size=8,
+        lr=1e-3,
+        max_length=32,
+        device="cpu",
+        pooling=pooling,
+        lexical_fusion=False,
     )
     result = train_classifier(texts, labels, config, tiny_bert_dir, tmp_path / "model")
     saved = load_encoder(result.output_dir).model
@@ -98,6 +105,7 @@ def test_the_head_starts_from_a_linear_probe_of_the_frozen_encoder(tiny_bert_dir
         max_length=32,
         device="cpu",
         tune_class_offsets=False,
+        lexical_fusion=False,  # the encoder's head alone
     )
     warm = train_classifier(texts, labels, probe_only, tiny_bert_dir, tmp_path / "warm")
     cold = train_classifier(
