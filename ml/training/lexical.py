@@ -62,8 +62,13 @@ class LexicalModel:
         from sklearn.feature_extraction.text import CountVectorizer
 
         # With a fixed vocabulary the counter needs no fitting; it tokenises as TfidfVectorizer.
-        self._counter = CountVectorizer(
-            ngram_range=NGRAM_RANGE, vocabulary={term: i for i, term in enumerate(self.vocabulary)}
+        self._counter = (
+            CountVectorizer(
+                ngram_range=NGRAM_RANGE,
+                vocabulary={term: i for i, term in enumerate(self.vocabulary)},
+            )
+            if self.vocabulary
+            else None  # texts without a word of two or more letters: no features
         )
 
     @property
@@ -72,8 +77,11 @@ class LexicalModel:
 
     def features(self, texts: Sequence[str]):
         """TF-IDF rows (scipy CSR), as TfidfVectorizer(sublinear_tf=True).transform gives."""
+        import scipy.sparse as sp
         from sklearn.preprocessing import normalize
 
+        if self._counter is None:
+            return sp.csr_matrix((len(texts), 0))
         counts = self._counter.transform(list(texts)).astype(np.float64)
         counts.data = 1.0 + np.log(counts.data)
         weighted = counts.multiply(self.idf).tocsr()
@@ -138,7 +146,10 @@ def fit_lexical(texts: Sequence[str], labels: Sequence[int], num_classes: int) -
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(ngram_range=NGRAM_RANGE, sublinear_tf=True)
-    features = vectorizer.fit_transform(list(texts))
+    try:
+        features = vectorizer.fit_transform(list(texts))
+    except ValueError:  # no text has a word: a model without features, which fusion ignores
+        return LexicalModel([], np.zeros(0), np.zeros((num_classes, 0)), np.zeros(num_classes))
     vocabulary = [""] * len(vectorizer.vocabulary_)
     for term, index in vectorizer.vocabulary_.items():
         vocabulary[index] = term

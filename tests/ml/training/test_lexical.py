@@ -94,6 +94,17 @@ def test_classes_missing_from_the_training_rows_get_no_probability(present):
     assert (np.exp(scores[:, absent]) < 1e-6).all()
 
 
+def test_texts_without_words_give_a_model_that_fusion_leaves_out():
+    texts, labels = ["?", "!", "a", ":)", "b", "1"], [0, 1, 2, 0, 1, 2]
+    model = fit_lexical(texts, labels, num_classes=3)
+    logits = np.eye(3)[[2, 0, 1, 2, 0, 1]] * 3.0
+
+    choice = choose_fusion_weight(model, logits, texts, labels)
+
+    assert model.vocabulary == [] and model.features(texts).shape == (6, 0)
+    assert choice.weight == 0.0
+
+
 def test_fusion_weight_is_chosen_where_it_helps_and_zero_where_it_does_not():
     texts, labels = keyword_rows(150, seed=3)
     model = fit_lexical(texts[:90], labels[:90], num_classes=3)
