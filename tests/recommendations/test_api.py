@@ -234,3 +234,21 @@ def test_report_counts_ctr_and_conversions_from_orders(store):
     assert (
         api_key_client(ApiKey.Scope.RECOMMENDATIONS_READ).get(f"{BASE}/report/").status_code == 403
     )
+
+
+def test_a_cached_list_sends_the_bytes_drf_renders_and_other_formats_still_work(store):
+    from rest_framework.renderers import JSONRenderer
+
+    staff = session_client(StaffFactory())
+    url = f"{BASE}/similar/{store.products['P'].pk}/?limit=3"
+    first = staff.get(url)
+    cached = staff.get(url)
+    indented = staff.get(url, HTTP_ACCEPT="application/json; indent=2")
+    page = staff.get(url, HTTP_ACCEPT="text/html")
+
+    body = first.json()
+    assert cached.content == first.content == JSONRenderer().render(body)
+    assert cached["Content-Type"] == "application/json"
+    assert indented.content.startswith(b'{\n  "list"') and indented.json() == body
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert body["items"][0]["product"]["title"] in page.content.decode()
