@@ -57,7 +57,7 @@ class RenderedJSON(Response):
         if type(renderer) is JSONRenderer and not renderer.get_indent(
             self.accepted_media_type, self.renderer_context
         ):
-            self["Content-Type"] = f"{renderer.media_type}"
+            self["Content-Type"] = renderer.media_type
             return self.rendered_json
         self.data = json.loads(self.rendered_json)
         return super().rendered_content

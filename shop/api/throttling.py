@@ -29,9 +29,9 @@ class WindowCounterThrottle(SimpleRateThrottle):
 
     DRF's stock throttle keeps, per caller, a list with one timestamp per request of the
     last `duration` seconds, and reads and rewrites all of it on every request: for a
-    storefront at its default 6,000/minute that is up to 6,000 floats (about 54 kB pickled)
-    fetched and stored per request. Here each fixed window of `duration` seconds has a counter,
-    and the requests of the last `duration` seconds are estimated as
+    storefront at its default 6,000/minute that is up to 6,000 floats (some 54 kB pickled, at
+    9 bytes a float) fetched and stored per request. Here each fixed window of `duration`
+    seconds has a counter, and the requests of the last `duration` seconds are estimated as
 
         previous window's count x (share of it still inside the last `duration` s)
         + this window's count,
