@@ -98,15 +98,16 @@ def fit_net(
     """Train with AdamW on mean binary cross-entropy (with logits), keep the epoch with the
     lowest validation loss, stop after `patience` epochs without improvement."""
     dev = resolve_device(device)
-    net = build_net(x_train.shape[1], config).to(dev)
     xt = torch.as_tensor(x_train, dtype=torch.float32, device=dev)
     yt = torch.as_tensor(y_train, dtype=torch.float32, device=dev)
     xv = torch.as_tensor(x_valid, dtype=torch.float32, device=dev)
     yv = torch.as_tensor(y_valid, dtype=torch.float32, device=dev)
     loss_fn = nn.BCEWithLogitsLoss()
     log = FitLog()
-    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     with seeded(config.seed, dev):
+        # Built inside the seeded block: the initial weights are part of the run.
+        net = build_net(x_train.shape[1], config).to(dev)
+        best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         optimiser = torch.optim.AdamW(
             net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
