@@ -22,6 +22,7 @@ METRIC_COLUMNS = (
     "coverage@20",
     "popularity_bias@20",
     "train_s",
+    "fusion_weight",
 )
 EXPOSURE_KEYS = (("exposure@20", "Category"), ("exposure_price@20", "Price tier"))
 

@@ -8,7 +8,8 @@ One bundle is one `ModelVersion` of the task "recommendations". It holds
 
 The recommenders and the lists they serve:
 
-    sequential       "for you": the SASRec-style model over the shopper's recent items
+    sequential       "for you": the SASRec-style model over the shopper's recent items,
+                     mixed with item-to-item co-occurrence when validation says it helps
     also_viewed      item-to-item co-occurrence over shoppers' event sequences
     bought_together  item-to-item co-occurrence over order baskets
     content          encoder embeddings of product text; serves items nobody has touched
@@ -240,6 +241,9 @@ def train_bundle(
     evaluation = evaluate_personal(recommenders, split.test, train, data.catalogue, config.ks)
     for name, seconds in timings.items():
         evaluation["models"].setdefault(name, {})["train_s"] = seconds
+    fusion = recommenders["sequential"].fusion
+    if fusion:  # the weight of the co-occurrence model mixed in (engine.sequential)
+        evaluation["models"]["sequential"]["fusion_weight"] = fusion["weight"]
     return Bundle(data.catalogue, recommenders, evaluation)
 
 

@@ -5,9 +5,10 @@ from functools import partial
 import pytest
 
 from ml.models import ModelAlias
-from ml.selectors import alias_get
+from ml.selectors import alias_get, artifact_local_dir
 from ml.serving import model_cache
 from recommendations import selectors, services, serving
+from recommendations.bundle import Bundle
 from recommendations.models import PersonalList
 from shop.models import Event
 from tests.recommendations.store import FAST_SEQUENTIAL, build_planted_store
@@ -77,6 +78,9 @@ def test_training_registers_promotes_and_evaluates_against_baselines(trained):
     # far above what popularity can.
     assert models["sequential"]["ndcg@10"] > models["popularity"]["ndcg@10"]
     assert version.metrics["ndcg@10"] == models["sequential"]["ndcg@10"]
+    # The co-occurrence mixture the validation chose (weight 0: none) is what serves.
+    served = Bundle.load(artifact_local_dir(version=version)).recommenders["sequential"]
+    assert served.fusion_weight == models["sequential"].get("fusion_weight", 0.0)
     # The planted customers, and the three who bought R alone.
     assert version.data_summary["customers"] == len(store.customers) + 3
 

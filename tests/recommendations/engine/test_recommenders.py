@@ -139,6 +139,67 @@ def test_sequential_learns_a_deterministic_next_item_pattern():
     assert model.recommend([5, 6], k=1)[0].item == 7
 
 
+def successor_data(seed: int = 0, users: int = 240, items: int = 30):
+    """Sequences of three items where each item has one fixed successor: i -> (7i + 3) % 30.
+
+    An item-to-item model learns this from one pass; a transformer trained for one epoch
+    does not, so the fused model must choose a positive weight."""
+    rng = np.random.default_rng(seed)
+    sequences = []
+    for _ in range(users):
+        item = int(rng.integers(items))
+        sequence = [item]
+        for _ in range(3):
+            item = (7 * item + 3) % items
+            sequence.append(item)
+        sequences.append(sequence)
+    return InteractionData.from_sequences(sequences, num_items=items)
+
+
+UNDERTRAINED = {"hidden": 8, "epochs": 1, "lr": 1e-4, "device": "cpu", "num_threads": 1}
+SUCCESSOR_COOCCURRENCE = {"window": 1, "backward_weight": 0.0}
+
+
+def test_sequential_fuses_cooccurrence_with_the_weight_the_validation_set_chooses(tmp_path):
+    split = leave_one_out(successor_data())
+    model = create("sequential", **UNDERTRAINED, fusion_cooccurrence=SUCCESSOR_COOCCURRENCE).fit(
+        split.train, validation=split.valid
+    )
+
+    fusion = model.fusion
+    by_weight = fusion["valid_ndcg@10_by_weight"]
+    assert fusion["weight"] > 0 and model.fusion_weight == fusion["weight"]
+    assert by_weight[f"{fusion['weight']:g}"] == max(by_weight.values()) > by_weight["0"]
+    # The served scores are a mixture of two distributions, and the successor comes first,
+    # with the item that led to it as the anchor.
+    scores = model.score_batch([[0], [5, 8]])
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+    [top] = model.recommend([5, 8], k=1)
+    assert top.item == (7 * 8 + 3) % 30 and top.anchor == 8
+    # The co-occurrence model and the weight are saved with the transformer.
+    loaded = load(model.save(tmp_path / "fused"))
+    assert loaded.config == model.config and loaded.fusion_weight == model.fusion_weight
+    np.testing.assert_allclose(loaded.score_batch([[0], [5, 8]]), scores, rtol=1e-5)
+
+
+def test_sequential_serves_alone_without_validation_or_with_fusion_off():
+    split = leave_one_out(successor_data())
+    alone = create("sequential", **UNDERTRAINED).fit(split.train)
+    off = create("sequential", **UNDERTRAINED, cooccurrence_fusion=False).fit(
+        split.train, validation=split.valid
+    )
+
+    for model in (alone, off):
+        assert model.partner is None and model.fusion is None and model.fusion_weight == 0
+    # Same seed, same training: the unfused scores are the transformer's logits.
+    np.testing.assert_array_equal(alone.score([1, 2]), off.score([1, 2]))
+
+
+def test_sequential_rejects_unknown_fusion_settings_before_training():
+    with pytest.raises(ValueError, match="windw"):
+        create("sequential", fusion_cooccurrence={"windw": 2})
+
+
 def test_sequential_stops_mid_epoch_when_its_time_is_up():
     # The time limit is checked after every batch, not only at the end of an epoch, so a
     # nightly job on a large store ends near its limit (validation once more, then stop).
