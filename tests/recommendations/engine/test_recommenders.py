@@ -182,6 +182,21 @@ def test_sequential_fuses_cooccurrence_with_the_weight_the_validation_set_choose
     np.testing.assert_allclose(loaded.score_batch([[0], [5, 8]]), scores, rtol=1e-5)
 
 
+def test_sequential_chooses_the_weight_on_a_bounded_sample_in_small_batches(monkeypatch):
+    from recommendations.engine import sequential
+
+    # A big store: the weight is chosen on a sample of validation users, a few at a time.
+    monkeypatch.setattr(sequential, "FUSION_MAX_USERS", 60)
+    monkeypatch.setattr(sequential, "FUSION_BATCH_CELLS", 30 * 7)  # 7 users of 30 items
+    split = leave_one_out(successor_data())
+    model = create("sequential", **UNDERTRAINED, fusion_cooccurrence=SUCCESSOR_COOCCURRENCE).fit(
+        split.train, validation=split.valid
+    )
+
+    assert len(split.valid) > 60 and model.fusion["validation_users"] == 60
+    assert model.fusion["weight"] > 0
+
+
 def test_sequential_serves_alone_without_validation_or_with_fusion_off():
     split = leave_one_out(successor_data())
     alone = create("sequential", **UNDERTRAINED).fit(split.train)
