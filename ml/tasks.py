@@ -55,6 +55,11 @@ class FinetuneClassifierParams(serializers.Serializer):
     early_stopping_patience = serializers.IntegerField(min_value=0, max_value=20, default=2)
     seed = serializers.IntegerField(min_value=0, default=13)
     max_steps = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    cpu_bfloat16 = serializers.BooleanField(
+        default=False,
+        help_text="On a CPU with native bfloat16 (AVX-512 BF16 or AMX), train in bfloat16: "
+        "about 1.6x faster. Ignored on a GPU and on other CPUs.",
+    )
     promote = serializers.BooleanField(
         default=False,
         help_text="Make the new version champion if its test macro-F1 beats the champion's.",

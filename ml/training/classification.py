@@ -83,6 +83,11 @@ class ClassifierTrainConfig:
     # probabilities with the encoder's, with a weight chosen on the validation rows (0 when
     # fusion does not help there); see ml/training/lexical.py.
     lexical_fusion: bool = True
+    # On a CPU with native bfloat16 (AVX-512 BF16, AMX), run the training steps and the
+    # probe's encoder pass in bfloat16 under autocast; weights, optimiser state and the
+    # evaluations stay float32. About 1.6x the steps per second on an EPYC with AVX-512 BF16
+    # (session 19, MiniLM batch 32 x 96 tokens). Ignored on CUDA and on other CPUs.
+    cpu_bfloat16: bool = False
 
     def __post_init__(self) -> None:
         positive = {
@@ -393,7 +398,7 @@ def _fit(
                 break
             inputs = pad_batch([train_ids[i] for i in batch], pad_id, device=device)
             targets = train_targets[batch].to(device)
-            with autocast(device, config.mixed_precision):
+            with autocast(device, config.mixed_precision, config.cpu_bfloat16):
                 logits = model(**inputs).logits
             loss = loss_fn(logits.float(), targets)
             optimizer.zero_grad(set_to_none=True)
@@ -482,7 +487,7 @@ def _warm_start_head(
     with torch.inference_mode():
         for batch in length_sorted_batches([len(ids) for ids in train_ids], config.eval_batch_size):
             inputs = pad_batch([train_ids[i] for i in batch], pad_id, device=device)
-            with autocast(device, config.mixed_precision):
+            with autocast(device, config.mixed_precision, config.cpu_bfloat16):
                 features[batch] = model.pooled(**inputs).float()
     features = features.clone()  # inference tensors cannot take part in autograd
     labels = targets.to(device)

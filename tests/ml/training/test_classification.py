@@ -2,6 +2,7 @@ import json
 import random
 
 import pytest
+import torch
 
 from ml.training.classification import (
     ClassifierTrainConfig,
@@ -160,3 +161,31 @@ def test_training_with_held_out_test_rows_reports_metrics_on_them(tiny_bert_dir,
 
     assert result.data_summary["rows"] == {"train": 36, "validation": 4, "test": 10}
     assert result.metrics["test"]["rows"] == 10
+
+
+def test_cpu_bfloat16_trains_under_bfloat16_autocast_and_learns(
+    tiny_bert_dir, tmp_path, monkeypatch
+):
+    from ml.training import devices
+
+    # Run the bfloat16 path on any CPU (it is only slower where bfloat16 is not native).
+    monkeypatch.setattr(devices, "cpu_computes_bfloat16", lambda: True)
+    dtypes = []
+    real_autocast = torch.autocast
+
+    def recording_autocast(device_type, dtype=None, **kwargs):
+        dtypes.append(dtype)
+        return real_autocast(device_type=device_type, dtype=dtype, **kwargs)
+
+    monkeypatch.setattr(torch, "autocast", recording_autocast)
+    texts, labels = synthetic_reviews(120)
+    test_texts, test_labels = synthetic_reviews(40, seed=9)
+    config = ClassifierTrainConfig(**{**HELD_OUT.__dict__, "cpu_bfloat16": True})
+
+    result = train_classifier(
+        texts, labels, config, tiny_bert_dir, tmp_path / "out", test=(test_texts, test_labels)
+    )
+
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    # The words decide the label: a model that learned gets the held-out rows right.
+    assert result.metrics["test"]["accuracy"] >= 0.9

@@ -40,3 +40,17 @@ def test_configure_cpu_threads_sets_and_returns_the_count():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_cpu_autocasts_to_bfloat16_only_when_asked_and_native(monkeypatch):
+    from ml.training import devices
+
+    cpu, a = torch.device("cpu"), torch.ones(4, 4)
+    with devices.autocast(cpu):  # mixed precision alone leaves the CPU in float32
+        assert (a @ a).dtype == torch.float32
+    for native, expected in ((False, torch.float32), (True, torch.bfloat16)):
+        monkeypatch.setattr(devices, "cpu_computes_bfloat16", lambda native=native: native)
+        with devices.autocast(cpu, cpu_bfloat16=True):
+            assert (a @ a).dtype == expected
+        with devices.autocast(cpu, enabled=False, cpu_bfloat16=True):
+            assert (a @ a).dtype == torch.float32
