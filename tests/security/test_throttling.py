@@ -69,7 +69,7 @@ def test_event_batches_beyond_the_rate_get_429_with_retry_after(rates):
     assert "Retry-After" in second
 
 
-def test_each_storefront_key_has_its_own_budget(rates):
+def test_each_storefront_key_has_its_own_budget(rates, clock):
     rates(storefront="1/minute")
     first_key = api_key_client(ApiKey.Scope.CATALOGUE_READ)
     first_key.get("/api/v1/products/")
@@ -80,7 +80,7 @@ def test_each_storefront_key_has_its_own_budget(rates):
     assert (again.status_code, other_key.status_code) == (429, 200)
 
 
-def test_each_user_has_their_own_budget(rates):
+def test_each_user_has_their_own_budget(rates, clock):
     rates(user="1/minute")
     staff = token_client(StaffFactory())
     staff.get("/api/v1/products/")
@@ -91,7 +91,7 @@ def test_each_user_has_their_own_budget(rates):
     assert (again.status_code, another.status_code) == (429, 200)
 
 
-def test_anonymous_callers_are_throttled_by_address(rates, client):
+def test_anonymous_callers_are_throttled_by_address(rates, client, clock):
     rates(anon="1/minute")
 
     first = client.get("/api/schema/")
@@ -122,7 +122,13 @@ def test_default_rates_come_from_the_environment(monkeypatch):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The throttle's clock, set by the test: `clock.now = 60.0 * 1000 + 15`."""
+    """The throttle's clock, set by the test: `clock.now = 60.0 * 1000 + 15`.
+
+    Tests of the per-caller throttle take it even when they never move it: on the real clock,
+    two requests that straddle a window boundary count 1 x (overlap just under 1) + 0 < 1 at
+    "1/minute", so the second passes (the sliding-window estimate, by design) and such a
+    test fails now and then (once in a .ci/run, session 19).
+    """
     from shop.api.throttling import WindowCounterThrottle
 
     class Clock:
