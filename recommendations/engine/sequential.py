@@ -62,6 +62,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from scipy.sparse.linalg import svds
+from scipy.special import softmax
 from torch import nn
 
 from ml.training.devices import configure_cpu_threads, resolve_device
@@ -389,7 +390,7 @@ class SequentialRecommender(Recommender):
             chosen = users[start : start + size]
             histories = as_histories([validation.histories[u] for u in chosen])
             targets = all_targets[chosen]
-            transformer = _softmax(self.transformer_scores(histories))
+            transformer = softmax(self.transformer_scores(histories).astype(np.float64), axis=1)
             votes = _vote_shares(partner.score_batch(histories))
             for weight in FUSION_GRID:
                 mixed = (1.0 - weight) * transformer + weight * votes
@@ -426,7 +427,7 @@ class SequentialRecommender(Recommender):
             w = self.fusion_weight
             chosen = [histories[i] for i in present]
             votes = _vote_shares(self.partner.score_batch(chosen))
-            mixed = (1.0 - w) * _softmax(scores[present]) + w * votes
+            mixed = (1.0 - w) * softmax(scores[present].astype(np.float64), axis=1) + w * votes
             scores[present] = mixed.astype(np.float32)
         return scores
 
@@ -478,12 +479,6 @@ class SequentialRecommender(Recommender):
             partner.num_items, partner.item_counts = self.num_items, self.item_counts
             partner._restore(fused)
             self.partner = partner
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    scores = np.asarray(logits, dtype=np.float64)
-    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return scores / scores.sum(axis=1, keepdims=True)
 
 
 def _vote_shares(votes: np.ndarray) -> np.ndarray:
