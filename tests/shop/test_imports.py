@@ -1,12 +1,13 @@
 """Importing products, customers, orders, reviews and events from CSV and JSON Lines files."""
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from shop import imports
 from shop.exceptions import ImportFailed
 from shop.imports import (
     customer_import,
@@ -273,6 +274,29 @@ def test_reimporting_customers_is_idempotent(write_file):
     assert Customer.objects.count() == 1
 
 
+def test_a_customer_added_between_the_lookup_and_the_write_is_updated_not_a_key_error(
+    write_file, monkeypatch
+):
+    """The write is an upsert on the natural key (on PostgreSQL through a staging table): a
+    row someone adds after the importer looked for it is updated, not a unique-key failure."""
+    path = write_file("customers.jsonl", [{"external_id": "C-1", "name": "From the file"}])
+    real_chunks = imports._chunks
+
+    def chunks_then_someone_adds_the_customer(items, *args, **kwargs):
+        yield from real_chunks(items, *args, **kwargs)
+        if not Customer.objects.filter(external_id="C-1").exists():
+            CustomerFactory(external_id="C-1", name="Added meanwhile", email="c1@example.com")
+
+    monkeypatch.setattr(imports, "_chunks", chunks_then_someone_adds_the_customer)
+
+    customer_import(path=path)
+
+    customer = Customer.objects.get(external_id="C-1")
+    assert customer.name == "From the file"
+    assert customer.email is None
+    assert Customer.objects.count() == 1
+
+
 # --- Orders ------------------------------------------------------------------------------
 
 
@@ -520,6 +544,41 @@ def test_duplicate_events_in_a_file_are_dropped_and_counted(write_file, catalogu
     report = event_import(path=path)
 
     assert (report.created, report.duplicates_dropped) == (3, 1)
+
+
+def test_a_bad_event_row_after_thousands_of_written_ones_rolls_them_all_back(write_file, catalogue):
+    """New events are written while the file is still being checked (one COPY on
+    PostgreSQL): a bad row deep in the file, and the ones after it, are all reported, and the
+    rows already written before it are rolled back."""
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    good = [
+        {"kind": "view", "customer_id": "C-1", "sku": "TEE",
+         "occurred_at": (start + timedelta(minutes=n)).isoformat()}
+        for n in range(5000)
+    ]  # fmt: skip
+    bad = {"kind": "view", "customer_id": "C-404", "sku": "TEE", "occurred_at": "2024-04-01"}
+    path = write_file("events.jsonl", [*good[:4000], bad, *good[4000:], {**bad, "sku": "NOPE"}])
+
+    assert rejected(event_import, path) == [
+        (4001, "customer_id"),
+        (5002, "customer_id"),
+        (5002, "sku"),
+    ]
+    assert Event.objects.count() == 0
+
+    report = event_import(path=write_file("good.jsonl", good))
+
+    assert (report.created, Event.objects.count()) == (5000, 5000)
+
+
+def test_a_conflicting_duplicate_event_late_in_the_file_rejects_the_file(write_file, catalogue):
+    path = write_file(
+        "events.csv",
+        EVENTS_CSV + "view,C-1,other-session,TEE,,2024-03-01T10:00:30+00:00,app\n",
+    )
+
+    assert rejected(event_import, path) == [(5, "session_id")]
+    assert Event.objects.count() == 0
 
 
 # --- Several files and the command -------------------------------------------------------
