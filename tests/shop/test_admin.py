@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from shop.admin import RecentSourceFilter
 from shop.api.authentication import hash_api_key
 from shop.models import ApiKey, Category, Customer, Event, Order, OrderItem, Product, Review
+from shop.paginators import EstimatedCountPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -260,6 +262,71 @@ def test_events_filter_by_kind_and_source(admin_client):
     response = admin_client.get(_changelist("event"), {"kind__exact": "search", "source": "web"})
 
     assert [e.query for e in response.context["cl"].result_list] == ["red dress"]
+
+
+def test_the_event_source_filter_offers_the_sources_of_recent_events(admin_client, monkeypatch):
+    monkeypatch.setattr(RecentSourceFilter, "RECENT", 2)
+    now = timezone.now()
+    for minutes_ago, source in [(30, "email"), (2, "app"), (1, "web")]:
+        Event.objects.create(
+            kind="search", session_id="s", query="q", source=source,
+            occurred_at=now - timedelta(minutes=minutes_ago),
+        )  # fmt: skip
+
+    listed = admin_client.get(_changelist("event"))
+    chosen = admin_client.get(_changelist("event"), {"source": "email"})
+
+    def choices(response):
+        source_filter = next(f for f in response.context["cl"].filter_specs if f.title == "source")
+        return [c["display"] for c in source_filter.choices(response.context["cl"])]
+
+    assert choices(listed) == ["All", "app", "web"]  # "email" is older than the 2 latest
+    assert choices(chosen) == ["All", "app", "email", "web"]
+    assert [e.source for e in chosen.context["cl"].result_list] == ["email"]
+
+
+def test_the_event_list_filters_by_date_range_and_reads_no_distinct_over_the_table(admin_client):
+    now = timezone.now()
+    Event.objects.create(kind="search", session_id="s", query="new", occurred_at=now)
+    Event.objects.create(
+        kind="search", session_id="s", query="old", occurred_at=now - timedelta(days=40)
+    )
+    week = {
+        "occurred_at__gte": (now - timedelta(days=7)).isoformat(),
+        "occurred_at__lt": (now + timedelta(days=1)).isoformat(),
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(_changelist("event"), week)
+
+    assert [e.query for e in response.context["cl"].result_list] == ["new"]
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+
+
+def test_the_unfiltered_event_count_is_the_tables_estimate_on_postgresql(admin_client, monkeypatch):
+    """On PostgreSQL a large table's unfiltered changelist is counted from pg_class (and
+    says "about"); filtered lists, and other databases, are counted exactly."""
+    monkeypatch.setattr(EstimatedCountPaginator, "estimate_from", 3)
+    _store(rows=4)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE shop_event")
+
+    with CaptureQueriesContext(connection) as queries:
+        unfiltered = admin_client.get(_changelist("event"))
+    filtered = admin_client.get(_changelist("event"), {"kind__exact": "view"})
+
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert unfiltered.context["cl"].result_count == 4
+    assert filtered.context["cl"].result_count == 4
+    assert not filtered.context["cl"].paginator.estimated
+    if connection.vendor == "postgresql":
+        assert unfiltered.context["cl"].paginator.estimated
+        assert counts == []
+        assert "about 4 events" in unfiltered.content.decode()
+    else:
+        assert not unfiltered.context["cl"].paginator.estimated
+        assert "4 events" in unfiltered.content.decode()
 
 
 # --- API keys ----------------------------------------------------------------------------
