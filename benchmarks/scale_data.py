@@ -19,7 +19,7 @@ In one run:
 4. Every admin changelist and the main API endpoints, timed in process (median of 3 requests
    after a warm-up) as a superuser / a storefront key; those at 300 ms or more are listed.
 
-Writes its section of benchmarks/RESULTS.md; the last line is
+Writes its section of benchmarks/RESULTS.md (one per --scale); the last line is
 `RESULT {"import_rows_per_s": .., "copy_rows_per_s": .., "ratio": ..}`.
 """
 
@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.serving_harness import benchmark_env, manage  # noqa: E402
 
+# One section of RESULTS.md per scale run: scale_data_0.1, scale_data_1, ...
 SECTION = "scale_data"
 FULL = {"products": 100_000, "customers": 1_000_000, "orders": 500_000, "events": 10_000_000}
 # Tables in foreign-key order, for COPY.
@@ -362,7 +363,7 @@ def main() -> None:
     from benchmarks.encoder_throughput import replace_section
 
     lines = [
-        "## The store at scale (`benchmarks/scale_data.py`)",
+        f"## The store at scale {args.scale:g} (`benchmarks/scale_data.py --scale {args.scale:g}`)",
         "",
         f"Run {dt.date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} CPUs), "
         f"--scale {args.scale}: {sizes['products']:,} products, {sizes['customers']:,} "
@@ -406,7 +407,7 @@ def main() -> None:
     )
     body = "\n".join(lines)
     document = args.results.read_text() if args.results.exists() else ""
-    args.results.write_text(replace_section(document, SECTION, body))
+    args.results.write_text(replace_section(document, f"{SECTION}_{args.scale:g}", body))
     print(body)
     print("RESULT " + json.dumps(result))
 

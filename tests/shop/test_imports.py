@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from shop import imports
 from shop.exceptions import ImportFailed
@@ -295,6 +296,30 @@ def test_a_customer_added_between_the_lookup_and_the_write_is_updated_not_a_key_
     assert customer.name == "From the file"
     assert customer.email is None
     assert Customer.objects.count() == 1
+
+
+def table_statistics_rows(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        return cursor.fetchone()[0]
+
+
+def test_an_import_that_fills_a_table_refreshes_its_statistics(
+    write_file, django_capture_on_commit_callbacks
+):
+    """The planner's statistics of a table a large import filled are refreshed when the
+    import commits (PostgreSQL), not whenever autovacuum gets round to it; a small import
+    into a large table leaves them to autovacuum."""
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics (ANALYZE) are PostgreSQL's")
+    rows = [{"external_id": f"C-{n}"} for n in range(30)]
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_import(path=write_file("customers.jsonl", rows))
+    assert table_statistics_rows("shop_customer") == 30
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_import(path=write_file("more.jsonl", [{"external_id": "C-new"}]))
+    assert table_statistics_rows("shop_customer") == 30  # 1 row is under a tenth of 30
 
 
 # --- Orders ------------------------------------------------------------------------------
