@@ -4,8 +4,10 @@ Every file goes through the same two steps. First every row is read, normalised 
 and every problem is collected with its row number; then, only when no row is bad, the whole
 file is written in one transaction with bulk upserts on the natural keys (`Product.sku`,
 `Customer.external_id`, `Order.number`, `Review.external_id`; events have no key column and
-are matched on kind, customer or session, product and time). A file with bad rows raises
-`ImportFailed` and writes nothing. The formats are documented in docs/import-formats.md.
+are matched on kind, customer or session, product and time). Events, the large files, are
+written while they are checked, in the same transaction, which a bad row rolls back. A file
+with bad rows raises `ImportFailed` and leaves nothing behind. The formats are documented in
+docs/import-formats.md.
 
 The importers of the two real data sets (Women's E-Commerce Clothing Reviews and UCI Online
 Retail) translate their rows into these formats and go through the same steps.
@@ -1040,8 +1042,8 @@ def _events_import(rows: Rows, report: ImportReport) -> None:
 
     Unlike the other files, events are not all validated before the first is written: the
     new ones go into one COPY as they are validated, so that PostgreSQL stores the first rows
-    while Python checks the next (a 200,000-row file is read, checked and stored in about
-    two thirds of the time the two steps take one after the other). A bad row stops the
+    while Python checks the next (a 200,000-row file into an empty table: 6.2 to 6.9 s,
+    against 7.9 to 8.4 s with the two steps one after the other). A bad row stops the
     writing; the rest of the file is still checked for the report, and `ImportFailed` rolls
     back what was written, so a file with bad rows still leaves nothing behind.
     """
