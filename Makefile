@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SEED ?= 1
 DATA ?= ../shared/data
+SCALE ?= 0.1
 INSTALLED := $(VENV)/.installed
 
 .PHONY: run test lint format bench install lock migrate demo clean
@@ -57,11 +58,16 @@ format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The last two need the local PostgreSQL and Redis (and wrk): the storefront under load, and
+# the store at scale (SCALE=1 is the full-size store: about 40 minutes of importing and
+# copying on 2 cores, plus the nightly jobs).
 bench: $(INSTALLED)
 	$(PY) benchmarks/encoder_throughput.py $(DATA)/womens_clothing_reviews/Womens_Clothing_E-Commerce_Reviews.csv
 	$(PY) benchmarks/forecast_quality.py --csv $(DATA)/walmart_sales/train.csv.gz
 	$(PY) benchmarks/bandit_regret.py
 	$(PY) benchmarks/adcopy_quality.py var
+	$(PY) benchmarks/load_api.py --data $(DATA)
+	$(PY) benchmarks/scale_data.py --scale $(SCALE)
 
 clean:
 	rm -rf var
