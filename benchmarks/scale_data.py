@@ -245,7 +245,9 @@ NIGHTLY = [
 
 PAGES_SCRIPT = """
 import json, statistics, time, django
+from urllib.parse import urlencode
 django.setup()
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -263,6 +265,12 @@ pages = [("admin", client, reverse(f"admin:{m._meta.app_label}_{m._meta.model_na
          for m in admin.site._registry]
 pages += [("admin", client, reverse(f"admin:shop_product_change", args=[product.pk])),
           ("admin", client, reverse(f"admin:shop_customer_change", args=[customer.pk]))]
+# Filters that match a large part of their table (counted up to the paginator's cap).
+pages += [("admin", client, reverse(f"admin:shop_{model}_changelist") + query)
+          for model, query in [("order", "?status__exact=delivered"),
+                               ("order", "?" + urlencode({"currency": settings.STORE_CURRENCY})),
+                               ("event", "?kind__exact=view"), ("event", "?source=web"),
+                               ("customer", "?" + urlencode({"country": customer.country}))]]
 for path in ["/api/v1/products/", f"/api/v1/products/{product.pk}/",
              f"/api/v1/recommendations/for-you/?customer={customer.pk}",
              f"/api/v1/recommendations/similar/{product.pk}/", "/api/v1/recommendations/trending/",

@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -300,38 +302,81 @@ def test_the_event_list_filters_by_date_range_and_reads_no_distinct_over_the_tab
     assert hierarchy == []  # no date hierarchy: its links are a DISTINCT over the table
 
 
+def _counts_over_table(queries) -> list[str]:
+    """The captured counts without a LIMIT and the DISTINCTs: reads of the whole table."""
+    return [
+        q["sql"] for q in queries.captured_queries
+        if (q["sql"].upper().startswith("SELECT COUNT(") and "LIMIT" not in q["sql"].upper())
+        or "DISTINCT" in q["sql"]
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("model", ["customer", "order", "event"])
 def test_large_table_lists_are_counted_from_the_estimate_on_postgresql(
     admin_client, monkeypatch, model
 ):
-    """On PostgreSQL the unfiltered changelist of a large table is counted from the
-    planner's estimate (and says "about"), with no COUNT or DISTINCT over the table; filtered
-    lists, and other databases, are counted exactly."""
+    """On PostgreSQL the changelist of a large table is counted from the planner's estimate
+    (and says "about"), with no COUNT or DISTINCT over the table; a filtered list is counted
+    exactly while it is small. Other databases count exactly."""
     monkeypatch.setattr(EstimatedCountPaginator, "estimate_from", 3)
     _store(rows=4)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE shop_{model}")
+    smallest = apps.get_model("shop", model).objects.order_by("pk").values_list("pk", flat=True)
 
     with CaptureQueriesContext(connection) as queries:
         unfiltered = admin_client.get(_changelist(model))
-    filtered = admin_client.get(_changelist(model), {"id__gt": 0})
+        filtered = admin_client.get(_changelist(model), {"id__gt": 0})
+        small = admin_client.get(_changelist(model), {"id__gt": smallest[1]})
 
-    # The order currency filter's DISTINCT stays: the column has no index to read instead.
-    over_table = [
-        q["sql"] for q in queries.captured_queries
-        if ("COUNT(" in q["sql"].upper() or "DISTINCT" in q["sql"]) and "currency" not in q["sql"]
-    ]  # fmt: skip
     assert unfiltered.context["cl"].result_count == 4
     assert filtered.context["cl"].result_count == 4
-    assert not filtered.context["cl"].paginator.estimated
+    assert small.context["cl"].result_count == 2
+    assert not small.context["cl"].paginator.estimated
+    assert "2 " + model + "s" in small.content.decode()
     if connection.vendor == "postgresql":
         assert unfiltered.context["cl"].paginator.estimated
-        assert over_table == []
+        assert filtered.context["cl"].paginator.estimated
+        assert _counts_over_table(queries) == []
         assert f"about 4 {model}s" in unfiltered.content.decode()
     else:
         assert not unfiltered.context["cl"].paginator.estimated
+        assert not filtered.context["cl"].paginator.estimated
         assert f"4 {model}s" in unfiltered.content.decode()
+
+
+def test_a_large_filtered_list_the_planner_underestimates_says_or_more(admin_client, monkeypatch):
+    """When the bounded count reaches the cap but the planner expects fewer rows, the list
+    shows the cap as a lower bound rather than a wrong estimate."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts are estimated on PostgreSQL only")
+    monkeypatch.setattr(EstimatedCountPaginator, "estimate_from", 3)
+    monkeypatch.setattr(EstimatedCountPaginator, "_planner_estimate", staticmethod(lambda q: 1))
+    _store(rows=4)
+
+    response = admin_client.get(_changelist("order"), {"id__gt": 0})
+
+    assert response.context["cl"].result_count == 3
+    assert response.context["cl"].paginator.at_least
+    assert "3 or more orders" in response.content.decode()
+    assert len(response.context["cl"].result_list) == 4
+
+
+def test_the_order_currency_filter_lists_currencies_from_the_index(admin_client):
+    _store(rows=3)
+    Order.objects.filter(pk=Order.objects.order_by("pk")[0].pk).update(currency="USD")
+
+    with CaptureQueriesContext(connection) as queries:
+        listed = admin_client.get(_changelist("order"))
+    chosen = admin_client.get(_changelist("order"), {"currency": "USD"})
+
+    currency_filter = next(f for f in listed.context["cl"].filter_specs if f.title == "currency")
+    choices = [c["display"] for c in currency_filter.choices(listed.context["cl"])]
+    assert choices == ["All", *sorted({"USD", settings.STORE_CURRENCY})]
+    assert [o.currency for o in chosen.context["cl"].result_list] == ["USD"]
+    if connection.vendor == "postgresql":
+        assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
 
 
 # --- API keys ----------------------------------------------------------------------------
