@@ -79,12 +79,6 @@ class ClassifierTrainConfig:
     # vectors (a linear probe), so fine-tuning starts from a head that already separates the
     # classes instead of a random one (LP-FT, Kumar et al., ICLR 2022).
     head_warm_start: bool = True
-    # The probe reads at most this many training rows (a seeded random sample): a 384-wide
-    # logistic regression is settled by a few thousand rows, and the frozen
-    # encoder's pass plus L-BFGS over all 16,300 training rows of the sentiment benchmark took
-    # 376 s in float32 on a 2-core EPYC without AVX-512 (session 21), where an epoch of
-    # fine-tuning took about 25 minutes (from the step times of the same run).
-    head_warm_start_rows: int = 4000
     # After fine-tuning, fit TF-IDF + logistic regression on the training rows and fuse its
     # probabilities with the encoder's, with a weight chosen on the validation rows (0 when
     # fusion does not help there); see ml/training/lexical.py.
@@ -101,7 +95,6 @@ class ClassifierTrainConfig:
             "batch_size": self.batch_size,
             "eval_batch_size": self.eval_batch_size,
         }
-        positive["head_warm_start_rows"] = self.head_warm_start_rows
         for name, value in positive.items():
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}.")
@@ -383,15 +376,8 @@ def _fit(
     warm_start = None
     if config.head_warm_start and isinstance(model, MeanPooledClassifier):
         report(0, total_steps, "Fitting the head on the frozen encoder")
-        probe_rows = _probe_rows(len(train_ids), config.head_warm_start_rows, config.seed)
         warm_start = _warm_start_head(
-            model,
-            [train_ids[i] for i in probe_rows],
-            train_targets[probe_rows],
-            pad_id,
-            weights,
-            config,
-            device,
+            model, train_ids, train_targets, pad_id, weights, config, device
         )
     rng = random.Random(config.seed)
     report_every = max(1, total_steps // PROGRESS_REPORTS)
@@ -478,14 +464,6 @@ def _fit(
     }
 
 
-def _probe_rows(total: int, limit: int, seed: int) -> list[int]:
-    """Indices of the training rows the linear probe reads: all, or a seeded sample of
-    `limit` of them in their original order."""
-    if total <= limit:
-        return list(range(total))
-    return sorted(random.Random(seed).sample(range(total), limit))
-
-
 def _warm_start_head(
     model: MeanPooledClassifier,
     train_ids: Sequence[Sequence[int]],
@@ -498,8 +476,7 @@ def _warm_start_head(
     """Set the head to the (class-weighted, L2-regularised) multinomial logistic regression of
     the training labels on the frozen encoder's pooled vectors.
 
-    The encoder runs once over the rows given (the caller passes at most
-    config.head_warm_start_rows of the training rows, see `_probe_rows`); L-BFGS then minimises
+    The encoder runs once over the training rows; L-BFGS then minimises
     mean_i w_{y_i} CE(W x_i + b, y_i) / mean_i w_{y_i} + ||W||^2 / (2n)
     (scikit-learn's LogisticRegression with C=1) on those vectors.
     """
@@ -535,11 +512,7 @@ def _warm_start_head(
         layer.weight.copy_(weight)
         layer.bias.copy_(bias)
         accuracy = float(((features @ weight.T + bias).argmax(dim=-1) == labels).float().mean())
-    return {
-        "train_accuracy": accuracy,
-        "rows": len(train_ids),
-        "seconds": time.perf_counter() - started,
-    }
+    return {"train_accuracy": accuracy, "seconds": time.perf_counter() - started}
 
 
 def _output_layer(model: Any) -> torch.nn.Linear:
