@@ -412,6 +412,11 @@ def main() -> None:
             + ", ".join(f"`{p['path']}` {p['ms']} ms ({p['status']})" for p in slow)
             + "."
         )
+        + " Slowest five: "
+        + ", ".join(
+            f"`{p['path']}` {p['ms']} ms" for p in sorted(pages, key=lambda p: -p["ms"])[:5]
+        )
+        + "."
     )
     body = "\n".join(lines)
     document = args.results.read_text() if args.results.exists() else ""

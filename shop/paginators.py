@@ -36,7 +36,9 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         if not isinstance(queryset, QuerySet) or connections[queryset.db].vendor != "postgresql":
             return super().count
-        queryset = queryset.order_by()
+        # Only the keys: the list's annotations (a customer's spend, an order's item count)
+        # are per-row subqueries that counting must not run for every row.
+        queryset = queryset.order_by().values("pk")
         if not queryset.query.where:
             estimate = self._planner_estimate(queryset)
             if estimate >= self.estimate_from:
@@ -54,7 +56,7 @@ class EstimatedCountPaginator(Paginator):
 
     @staticmethod
     def _planner_estimate(queryset: QuerySet) -> int:
-        sql, params = queryset.values("pk").query.sql_with_params()
+        sql, params = queryset.query.sql_with_params()
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]

@@ -336,6 +336,9 @@ def test_large_table_lists_are_counted_from_the_estimate_on_postgresql(
     assert not small.context["cl"].paginator.estimated
     assert "2 " + model + "s" in small.content.decode()
     if connection.vendor == "postgresql":
+        bounded = [q["sql"] for q in queries.captured_queries if "LIMIT 3)" in q["sql"].upper()]
+        # The bounded count reads only the keys, not the list's per-row annotations.
+        assert bounded and all(sql.upper().count("SELECT") == 2 for sql in bounded)
         assert unfiltered.context["cl"].paginator.estimated
         assert filtered.context["cl"].paginator.estimated
         assert _counts_over_table(queries) == []
