@@ -39,16 +39,16 @@ class EstimatedCountPaginator(Paginator):
         # Only the keys: the list's annotations (a customer's spend, an order's item count)
         # are per-row subqueries that counting must not run for every row.
         queryset = queryset.order_by().values("pk")
-        if not queryset.query.where:
-            estimate = self._planner_estimate(queryset)
-            if estimate >= self.estimate_from:
-                self.estimated = True
-                return estimate
+        estimate = None if queryset.query.where else self._planner_estimate(queryset)
+        if estimate is not None and estimate >= self.estimate_from:
+            self.estimated = True
+            return estimate
         bounded = queryset[: self.estimate_from].count()
         if bounded < self.estimate_from:
             return bounded
         self.estimated = True
-        estimate = self._planner_estimate(queryset)
+        if estimate is None:  # asked once per list: an unfiltered one was asked above
+            estimate = self._planner_estimate(queryset)
         if estimate < self.estimate_from:
             self.at_least = True
             return self.estimate_from
