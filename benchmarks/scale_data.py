@@ -21,6 +21,11 @@ In one run:
 
 Writes its section of benchmarks/RESULTS.md (one per --scale); the last line is
 `RESULT {"import_rows_per_s": .., "copy_rows_per_s": .., "ratio": ..}`.
+
+Generating and importing the full-size store takes about 40 minutes on two cores, so a run
+can leave its imported store behind (--keep prints its address), and a later run can take
+such a store (--store URL) and do only steps 3 and 4: it writes its own section
+(`scale_data_store_<scale>`) and prints `RESULT {"jobs": {..}, "pages_over_300_ms": ..}`.
 """
 
 from __future__ import annotations
@@ -320,7 +325,17 @@ def main() -> None:
         help="time limit of the sequential recommender's training",
     )  # fmt: skip
     parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the imported store's database behind"
+    )
+    parser.add_argument(
+        "--store", metavar="URL",
+        help="an imported store (left by --keep): run only the nightly jobs and the pages",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.store:
+        jobs_and_pages_of_store(args)
+        return
     sizes = {name: max(10, int(count * args.scale)) for name, count in FULL.items()}
 
     workdir = Path(tempfile.mkdtemp(prefix="scale-data-"))
@@ -346,16 +361,14 @@ def main() -> None:
         psql(urls["copy"], "-c", "TRUNCATE " + ", ".join(reversed(TABLES)) + " CASCADE")
         copied = copy_ceiling(urls["import"], urls["copy"], workdir)
         print(f"COPY FROM {copied['rows']} rows {copied['seconds']:.1f} s", flush=True)
-        jobs = {}
-        if not args.skip_jobs:
-            script = JOB_SCRIPT % {"recs_seconds": args.recs_train_minutes * 60}
-            for label, step in NIGHTLY:
-                jobs[label] = run_script(env, script, step, fatal=False)
-                print(label, jobs[label], flush=True)
+        jobs = {} if args.skip_jobs else nightly_jobs(env, args.recs_train_minutes)
         pages = run_script(env, PAGES_SCRIPT)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        for name in names.values():
+        for side, name in names.items():
+            if side == "import" and args.keep:
+                print(f"Kept the store: --store {urls['import']}", flush=True)
+                continue
             psql(args.database_url, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     entity_rows = {k: v for k, v in imported.items() if isinstance(v, dict)}
@@ -367,8 +380,6 @@ def main() -> None:
     }
     result["ratio"] = round(result["import_rows_per_s"] / result["copy_rows_per_s"], 3)
     meets = "met" if result["ratio"] >= 0.5 else "missed"
-    slow = [page for page in pages if page["ms"] >= 300 or page["status"] >= 400]
-    from benchmarks.encoder_throughput import replace_section
 
     lines = [
         f"## The store at scale {args.scale:g} (`benchmarks/scale_data.py --scale {args.scale:g}`)",
@@ -393,17 +404,37 @@ def main() -> None:
         f"**{result['ratio']}x** (target >= 0.5x: {meets}).",
         "",
     ]
-    if jobs:
-        lines += ["| nightly job | seconds | peak memory MB |", "| --- | --- | --- |"]
-        for label, job in jobs.items():
-            if "skipped" in job:
-                lines.append(f"| {label} | skipped: {job['skipped']} | |")
-            elif "failed" in job:
-                lines.append(f"| {label} | **failed**: `{job['failed']}` | |")
-            else:
-                lines.append(f"| {label} | {job['seconds']:.1f} | {job['max_rss_mb']:.0f} |")
-        lines.append("")
-    lines.append(
+    lines += jobs_table(jobs) + [pages_line(pages)]
+    write_section(args.results, f"{SECTION}_{args.scale:g}", "\n".join(lines))
+    print("RESULT " + json.dumps(result))
+
+
+def nightly_jobs(env: dict, recs_train_minutes: float) -> dict:
+    script = JOB_SCRIPT % {"recs_seconds": recs_train_minutes * 60}
+    jobs = {}
+    for label, step in NIGHTLY:
+        jobs[label] = run_script(env, script, step, fatal=False)
+        print(label, jobs[label], flush=True)
+    return jobs
+
+
+def jobs_table(jobs: dict) -> list[str]:
+    if not jobs:
+        return []
+    lines = ["| nightly job | seconds | peak memory MB |", "| --- | --- | --- |"]
+    for label, job in jobs.items():
+        if "skipped" in job:
+            lines.append(f"| {label} | skipped: {job['skipped']} | |")
+        elif "failed" in job:
+            lines.append(f"| {label} | **failed**: `{job['failed']}` | |")
+        else:
+            lines.append(f"| {label} | {job['seconds']:.1f} | {job['max_rss_mb']:.0f} |")
+    return [*lines, ""]
+
+
+def pages_line(pages: list[dict]) -> str:
+    slow = [page for page in pages if page["ms"] >= 300 or page["status"] >= 400]
+    return (
         f"{len(pages)} admin pages and API endpoints timed (median of 3): "
         + (
             "all under 300 ms."
@@ -418,11 +449,48 @@ def main() -> None:
         )
         + "."
     )
-    body = "\n".join(lines)
-    document = args.results.read_text() if args.results.exists() else ""
-    args.results.write_text(replace_section(document, f"{SECTION}_{args.scale:g}", body))
+
+
+def write_section(results: Path, section: str, body: str) -> None:
+    from benchmarks.encoder_throughput import replace_section
+
+    document = results.read_text() if results.exists() else ""
+    results.write_text(replace_section(document, section, body))
     print(body)
-    print("RESULT " + json.dumps(result))
+
+
+def jobs_and_pages_of_store(args: argparse.Namespace) -> None:
+    """Steps 3 and 4 on a store an earlier run kept (--keep); its size is read from it."""
+    workdir = Path(tempfile.mkdtemp(prefix="scale-store-"))
+    env = benchmark_env(workdir / "var", DATABASE_URL=args.store)
+    try:
+        counts = {
+            name: table_rows(args.store, f"shop_{table}")
+            for name, table in [
+                ("products", "product"), ("customers", "customer"),
+                ("orders", "order"), ("events", "event"),
+            ]
+        }  # fmt: skip
+        print(f"Store {counts}", flush=True)
+        jobs = {} if args.skip_jobs else nightly_jobs(env, args.recs_train_minutes)
+        pages = run_script(env, PAGES_SCRIPT)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    lines = [
+        f"## Nightly jobs on a kept store at scale {args.scale:g} "
+        f"(`benchmarks/scale_data.py --store URL --scale {args.scale:g}`)",
+        "",
+        f"Run {dt.date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} CPUs) on "
+        f"a store imported by an earlier run: {counts['products']:,} products, "
+        f"{counts['customers']:,} customers, {counts['orders']:,} orders, "
+        f"{counts['events']:,} events; PostgreSQL.",
+        "",
+        *jobs_table(jobs),
+        pages_line(pages),
+    ]
+    write_section(args.results, f"{SECTION}_store_{args.scale:g}", "\n".join(lines))
+    slow = [page["path"] for page in pages if page["ms"] >= 300 or page["status"] >= 400]
+    print("RESULT " + json.dumps({"jobs": jobs, "pages_over_300_ms": slow}))
 
 
 if __name__ == "__main__":
