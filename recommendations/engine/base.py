@@ -21,14 +21,15 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from recommendations.engine.data import EvalSet, InteractionData
+from recommendations.engine.metrics import top_k
 
 FORMAT_VERSION = 1
 META_FILE = "recommender.json"
@@ -39,9 +40,11 @@ class NotFitted(RuntimeError):
     """score/recommend/save was called before fit (or load)."""
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    """One recommended item: its index, score, reason code and the history item behind it."""
+class Recommendation(NamedTuple):
+    """One recommended item: its index, score, reason code and the history item behind it.
+
+    A named tuple rather than a dataclass: the nightly lists build about 150 of them per
+    customer (three sources of 50 candidates), and a tuple is built several times faster."""
 
     item: int
     score: float
@@ -131,31 +134,26 @@ class Recommender(ABC):
         arrays = as_histories(histories)
         if not arrays:
             return []
-        excluded = list(exclude)
-        all_scores = self.score_batch(arrays)
-        return [
-            self._top(history, np.asarray(scores, dtype=np.float64), k, excluded, exclude_history)
-            for history, scores in zip(arrays, all_scores, strict=True)
-        ]
-
-    def _top(
-        self,
-        history: np.ndarray,
-        scores: np.ndarray,
-        k: int,
-        exclude: list[int],
-        exclude_history: bool,
-    ) -> list[Recommendation]:
-        banned = exclude + (history.tolist() if exclude_history else [])
-        if banned:
-            scores[np.asarray(banned, dtype=np.int64)] = -np.inf
-        order = np.argsort(-scores, kind="stable")[:k]
-        order = order[np.isfinite(scores[order])]
-        anchors = self.anchors(history, order.tolist())
-        return [
-            Recommendation(int(i), float(scores[i]), self.reason, anchor)
-            for i, anchor in zip(order, anchors, strict=True)
-        ]
+        excluded = np.asarray(list(exclude), dtype=np.int64)
+        # A copy: the banned items are set to -inf in it.
+        all_scores = np.array(self.score_batch(arrays), dtype=np.float32)
+        for row, history in enumerate(arrays):
+            all_scores[row, excluded] = -np.inf
+            if exclude_history:
+                all_scores[row, history] = -np.inf
+        tops = top_k(all_scores, k)
+        lists = []
+        for history, scores, order in zip(arrays, all_scores, tops, strict=True):
+            order = order[np.isfinite(scores[order])]
+            items, values = order.tolist(), scores[order].tolist()
+            anchors = self.anchors(history, items)
+            lists.append(
+                [
+                    Recommendation(i, value, self.reason, anchor)
+                    for i, value, anchor in zip(items, values, anchors, strict=True)
+                ]
+            )
+        return lists
 
     # -- persistence ----------------------------------------------------------------------
 

@@ -133,6 +133,7 @@ class CooccurrenceRecommender(Recommender):
                 (coo.data / (denominator + c.shrink), (coo.row, coo.col)), shape=counts.shape
             )
         self.similarity = similarity.astype(np.float32).tocsr()
+        self.similarity.sort_indices()  # anchors() searches each row's columns
         self.backfill = (BACKFILL * normalised(occurrences)).astype(np.float32)
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
@@ -150,8 +151,20 @@ class CooccurrenceRecommender(Recommender):
         history = np.asarray(history, dtype=np.int64)[-self.config.history_length :][::-1]
         if not len(history) or not len(items):
             return [None] * len(items)
+        items = np.asarray(items, dtype=np.int64)
         weights = self.config.recency_decay ** np.arange(len(history))
-        votes = self.similarity[history][:, np.asarray(items)].toarray() * weights[:, None]
+        # votes[a, j] = weight_a * S[history_a, items_j], read straight from the CSR arrays
+        # (sorted column indices per row): slicing the sparse matrix costs far more per list.
+        s = self.similarity
+        votes = np.zeros((len(history), len(items)))
+        for a, item in enumerate(history.tolist()):
+            start, end = s.indptr[item], s.indptr[item + 1]
+            neighbours = s.indices[start:end]
+            if not len(neighbours):
+                continue
+            at = np.minimum(np.searchsorted(neighbours, items), len(neighbours) - 1)
+            hit = neighbours[at] == items
+            votes[a, hit] = s.data[start:end][at[hit]] * weights[a]
         best = votes.argmax(axis=0)
         return [int(history[b]) if votes[b, j] > 0 else None for j, b in enumerate(best.tolist())]
 
@@ -169,4 +182,5 @@ class CooccurrenceRecommender(Recommender):
         self.similarity = sp.csr_matrix(
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n)
         )
+        self.similarity.sort_indices()
         self.backfill = arrays["backfill"]

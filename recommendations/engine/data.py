@@ -131,6 +131,19 @@ class EvalSet:
     def __len__(self) -> int:
         return len(self.targets)
 
+    def sample(self, max_users: int, seed: int = 0) -> EvalSet:
+        """At most `max_users` of the users (a seeded sample, kept in order), so a full-ranking
+        evaluation of a million customers over a large catalogue takes bounded time."""
+        if len(self) <= max_users:
+            return self
+        rng = np.random.default_rng(seed)
+        chosen = np.sort(rng.choice(len(self), max_users, replace=False))
+        return EvalSet(
+            histories=tuple(self.histories[u] for u in chosen),
+            targets=self.targets[chosen],
+            users=self.users[chosen],
+        )
+
 
 @dataclass(frozen=True)
 class LeaveOneOutSplit:

@@ -11,13 +11,14 @@ trending:    s_i = sum over events e of item i inside the window of w_e * 2^(-ag
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from recommendations.engine.base import Recommender, register
+from recommendations.engine.base import Recommendation, Recommender, as_histories, register
 from recommendations.engine.data import EvalSet, InteractionData
+from recommendations.engine.metrics import top_k
 
 # Weight of all-time popularity under the trending score: breaks ties, never overrides.
 BACKFILL = 1e-6
@@ -29,13 +30,52 @@ def normalised(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
+class SameForEveryone(Recommender):
+    """A recommender whose item scores do not depend on the history (`item_scores`)."""
+
+    item_scores: np.ndarray
+
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        self._check_fitted()
+        return np.tile(self.item_scores, (len(histories), 1))
+
+    def recommend_batch(
+        self,
+        histories: Sequence[Sequence[int]],
+        k: int = 10,
+        exclude: Iterable[int] = (),
+        exclude_history: bool = True,
+    ) -> list[list[Recommendation]]:
+        """The catalogue is ranked once for the whole batch (the first k + longest history
+        items), and each history's own items are dropped from that ranking: the same lists
+        as ranking every row of score_batch, without a pass over the catalogue per history."""
+        self._check_fitted()
+        if k < 1:
+            raise ValueError("k must be at least 1.")
+        arrays = as_histories(histories)
+        if not arrays:
+            return []
+        scores = self.item_scores.astype(np.float32)  # a copy
+        scores[np.asarray(list(exclude), dtype=np.int64)] = -np.inf
+        longest = max(len(history) for history in arrays) if exclude_history else 0
+        order = top_k(scores[None, :], k + longest)[0]
+        order = order[np.isfinite(scores[order])]
+        ranked = list(zip(order.tolist(), scores[order].tolist(), strict=True))
+        lists = []
+        for history in arrays:
+            banned = set(history.tolist()) if exclude_history else set()
+            found = [item for item in ranked if item[0] not in banned][:k]
+            lists.append([Recommendation(i, value, self.reason) for i, value in found])
+        return lists
+
+
 @dataclass(frozen=True)
 class PopularityConfig:
     """No hyper-parameters: popularity is a sum of event weights."""
 
 
 @register("popularity")
-class PopularityRecommender(Recommender):
+class PopularityRecommender(SameForEveryone):
     """The same list for everyone: the most interacted-with items."""
 
     Config = PopularityConfig
@@ -46,10 +86,6 @@ class PopularityRecommender(Recommender):
         self.item_scores = np.bincount(items, weights=weights, minlength=data.num_items).astype(
             np.float32
         )
-
-    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
-        self._check_fitted()
-        return np.tile(self.item_scores, (len(histories), 1))
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"item_scores": self.item_scores}
@@ -74,7 +110,7 @@ class TrendingConfig:
 
 
 @register("trending")
-class TrendingRecommender(Recommender):
+class TrendingRecommender(SameForEveryone):
     """Items with many recent events, older events fading with an exponential half-life."""
 
     Config = TrendingConfig
@@ -98,10 +134,6 @@ class TrendingRecommender(Recommender):
         )
         popular = np.bincount(items, weights=weights, minlength=data.num_items)
         self.item_scores = (recent + BACKFILL * normalised(popular)).astype(np.float32)
-
-    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
-        self._check_fitted()
-        return np.tile(self.item_scores, (len(histories), 1))
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"item_scores": self.item_scores}

@@ -40,7 +40,9 @@ same sequences, and the served scores are the mixture of the two next-item distr
 
     p(i) = (1 - w) * softmax(s)_i + w * c_i / sum_j c_j      (c: co-occurrence votes, >= 0)
 
-with w chosen from FUSION_GRID by NDCG@10 on the validation set (ties: the smaller weight).
+with w chosen from FUSION_GRID by NDCG@10 on the validation set (ties: the smaller weight),
+computed in float32: over 100,000 items the float64 softmax took about ten times as long on
+the CPU, and the nightly lists mix every customer's distribution.
 The transformer is strong where a shopper's recent sequence says much and the item-to-item
 model where one recent item's neighbours say it all; on Amazon Beauty the mixture beats both
 (benchmarks/RESULTS.md). Without a validation set, or when w = 0 wins, the transformer
@@ -390,7 +392,7 @@ class SequentialRecommender(Recommender):
             chosen = users[start : start + size]
             histories = as_histories([validation.histories[u] for u in chosen])
             targets = all_targets[chosen]
-            transformer = softmax(self.transformer_scores(histories).astype(np.float64), axis=1)
+            transformer = softmax(self.transformer_scores(histories), axis=1)
             votes = _vote_shares(partner.score_batch(histories))
             for weight in FUSION_GRID:
                 mixed = (1.0 - weight) * transformer + weight * votes
@@ -427,8 +429,7 @@ class SequentialRecommender(Recommender):
             w = self.fusion_weight
             chosen = [histories[i] for i in present]
             votes = _vote_shares(self.partner.score_batch(chosen))
-            mixed = (1.0 - w) * softmax(scores[present].astype(np.float64), axis=1) + w * votes
-            scores[present] = mixed.astype(np.float32)
+            scores[present] = (1.0 - w) * softmax(scores[present], axis=1) + w * votes
         return scores
 
     def anchors(self, history: Sequence[int], items: Sequence[int]) -> list[int | None]:
@@ -483,7 +484,7 @@ class SequentialRecommender(Recommender):
 
 def _vote_shares(votes: np.ndarray) -> np.ndarray:
     """Co-occurrence scores as a distribution per row (negatives clipped; all-zero rows stay)."""
-    votes = np.maximum(np.asarray(votes, dtype=np.float64), 0.0)
+    votes = np.maximum(np.asarray(votes, dtype=np.float32), 0.0)
     return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
 
 

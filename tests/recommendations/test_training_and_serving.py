@@ -85,6 +85,19 @@ def test_training_registers_promotes_and_evaluates_against_baselines(trained):
     assert version.data_summary["customers"] == len(store.customers) + 3
 
 
+def test_training_evaluates_a_sample_of_customers_beyond_eval_users(store):
+    from recommendations.bundle import BundleConfig, train_bundle
+
+    data = services.recs_bundle_data()
+    config = BundleConfig(sequential=FAST_SEQUENTIAL, eval_users=5)
+
+    bundle = train_bundle(data, config)
+
+    assert bundle.evaluation["users"] == 5
+    assert bundle.evaluation["customers"] > 5
+    assert bundle.recommenders["sequential"].fusion["validation_users"] <= 5
+
+
 def test_for_you_continues_the_planted_sequence(trained):
     store, version, _ = trained
     p = store.products

@@ -57,6 +57,19 @@ def test_leave_one_out_holds_out_last_for_test_and_second_last_for_validation():
     assert split.test.users.tolist() == [0]
 
 
+def test_an_eval_set_samples_users_with_their_own_histories_and_targets():
+    data = InteractionData.from_sequences([[u, u + 10, u + 20] for u in range(10)], num_items=30)
+    test = leave_one_out(data).test
+
+    sample = test.sample(4, seed=3)
+
+    assert len(sample) == 4 and sample.users.tolist() == sorted(sample.users.tolist())
+    for history, target, user in zip(sample.histories, sample.targets, sample.users, strict=True):
+        assert history.tolist() == [user, user + 10] and target == user + 20
+    assert sample.users.tolist() == test.sample(4, seed=3).users.tolist()  # repeatable
+    assert test.sample(10) is test
+
+
 def test_time_split_tests_each_users_first_item_after_the_cutoff():
     data = InteractionData.from_sequences(
         [[0, 1, 2], [3, 4], [5]],

@@ -109,6 +109,18 @@ def test_top_k_orders_by_score_then_item_index():
     assert top_k(scores, 3).tolist() == [[3, 1, 2]]
 
 
+@pytest.mark.parametrize("k", [1, 5, 50, 200])
+def test_top_k_is_a_stable_sort_cut_at_k_even_inside_ties(k):
+    # Few distinct values, so most rows have a tie at the k-th score; some items banned.
+    rng = np.random.default_rng(k)
+    scores = rng.integers(0, 6, size=(40, 200)).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.2] = -np.inf
+
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+    assert np.array_equal(top_k(scores, k), expected)
+
+
 def test_evaluate_scores_every_user_in_batches():
     table = np.array([[0.1, 0.9, 0.5], [0.9, 0.1, 0.5]])
 

@@ -78,6 +78,47 @@ def test_cooccurrence_finds_the_planted_pair_and_names_its_anchor():
     assert top[0].reason == "bought_with"
 
 
+def test_cooccurrence_anchor_is_the_history_item_with_the_largest_vote(tmp_path):
+    rng = np.random.default_rng(1)
+    data = InteractionData.from_sequences(
+        [rng.choice(40, size=6, replace=False).tolist() for _ in range(300)], num_items=40
+    )
+    fitted = create("cooccurrence", window=2, history_length=4).fit(data)
+    fitted.save(tmp_path / "model")
+    for model in (fitted, load(tmp_path / "model")):
+        for _ in range(20):
+            history = rng.choice(40, size=6, replace=False)
+            items = rng.choice(40, size=15, replace=False)
+            # The definition, by slicing the similarity matrix.
+            recent = history[-4:][::-1]
+            votes = model.similarity[recent][:, items].toarray() * 0.5 ** np.arange(4)[:, None]
+            expected = [
+                int(recent[votes[:, j].argmax()]) if votes[:, j].max() > 0 else None
+                for j in range(len(items))
+            ]
+
+            assert model.anchors(history.tolist(), items.tolist()) == expected
+
+
+@pytest.mark.parametrize("name", ["popularity", "trending"])
+def test_same_for_everyone_lists_equal_ranking_every_row(name):
+    from recommendations.engine.base import Recommender
+
+    rng = np.random.default_rng(2)
+    # Few distinct counts, so the ranking is full of ties that the item index must break.
+    data = InteractionData.from_sequences(
+        [rng.choice(30, size=3, replace=False).tolist() for _ in range(40)], num_items=30
+    )
+    model = create(name).fit(data)
+    histories = [rng.choice(30, size=n, replace=False).tolist() for n in (0, 1, 5, 12, 29)]
+
+    for k, exclude, exclude_history in [(5, [], True), (10, [3, 4], True), (8, [1], False)]:
+        shortcut = model.recommend_batch(histories, k, exclude, exclude_history)
+        generic = Recommender.recommend_batch(model, histories, k, exclude, exclude_history)
+
+        assert shortcut == generic
+
+
 def test_content_returns_the_nearest_embedding():
     model = create("content").fit(tiny_data())
 
