@@ -125,9 +125,11 @@ class Recommender(ABC):
         k: int = 10,
         exclude: Iterable[int] = (),
         exclude_history: bool = True,
+        with_anchors: bool = True,
     ) -> list[list[Recommendation]]:
         """recommend() for each history, scored in one score_batch call (one forward pass of
-        a neural model for all of them): the way to make many lists at once."""
+        a neural model for all of them): the way to make many lists at once. Without
+        `with_anchors` every anchor is None (a blender asks only for its final items')."""
         self._check_fitted()
         if k < 1:
             raise ValueError("k must be at least 1.")
@@ -146,7 +148,7 @@ class Recommender(ABC):
         for history, scores, order in zip(arrays, all_scores, tops, strict=True):
             order = order[np.isfinite(scores[order])]
             items, values = order.tolist(), scores[order].tolist()
-            anchors = self.anchors(history, items)
+            anchors = self.anchors(history, items) if with_anchors else [None] * len(items)
             lists.append(
                 [
                     Recommendation(i, value, self.reason, anchor)

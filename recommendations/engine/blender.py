@@ -105,13 +105,29 @@ class Blender:
         rules = rules or self.rules
         banned = set(exclude) | set(rules.just_bought)
         proposals = [
-            source.recommender.recommend_batch(histories, k=source.candidates, exclude=banned)
+            source.recommender.recommend_batch(
+                histories, k=source.candidates, exclude=banned, with_anchors=False
+            )
             for source in self.sources
         ]
         return [
-            self._fuse(history, [found[row] for found in proposals], k, rules, banned)
+            self._anchored(
+                history, self._fuse(history, [found[row] for found in proposals], k, rules, banned)
+            )
             for row, history in enumerate(histories)
         ]
+
+    def _anchored(
+        self, history: Sequence[int], fused: list[tuple[Recommendation, int | None]]
+    ) -> list[Recommendation]:
+        """Each item's anchor from the source that contributed most to it, asked only for the
+        items that made the list (anchors cost a look-up per history item and candidate)."""
+        anchors: dict[int, int | None] = {}
+        for s, source in enumerate(self.sources):
+            items = [found.item for found, best in fused if best == s]
+            if items:
+                anchors.update(zip(items, source.recommender.anchors(history, items), strict=True))
+        return [found._replace(anchor=anchors.get(found.item)) for found, _ in fused]
 
     def _fuse(
         self,
@@ -120,11 +136,12 @@ class Blender:
         k: int,
         rules: BusinessRules,
         banned: set[int],
-    ) -> list[Recommendation]:
-        """Reciprocal-rank fusion of each source's proposals for one history."""
+    ) -> list[tuple[Recommendation, int | None]]:
+        """Reciprocal-rank fusion of each source's proposals for one history: the list (without
+        anchors), each item with the index of its main source (None: promoted)."""
         fused: dict[int, float] = {}
         best: dict[int, tuple[float, str, int | None]] = {}
-        for source, proposed in zip(self.sources, proposals, strict=True):
+        for s, (source, proposed) in enumerate(zip(self.sources, proposals, strict=True)):
             reason = source.reason or source.recommender.reason
             for rank, item in enumerate(proposed):
                 if not rules.allows(item.item):
@@ -132,7 +149,7 @@ class Blender:
                 share = source.weight / (self.fusion_k + rank + 1)
                 fused[item.item] = fused.get(item.item, 0.0) + share
                 if share > best.get(item.item, (-1.0, "", None))[0]:
-                    best[item.item] = (share, reason, item.anchor)
+                    best[item.item] = (share, reason, s)
         floor = min(fused.values(), default=1.0 / (self.fusion_k + 1))
         seen = set(history)
         for item, boost in rules.boost.items():
@@ -143,15 +160,15 @@ class Blender:
                 best[item] = (0.0, PROMOTED, None)
         ranked = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
         per_category: dict[str, int] = {}
-        result: list[Recommendation] = []
+        result: list[tuple[Recommendation, int | None]] = []
         for item, score in ranked:
             category = rules.item_category.get(item)
             if category is not None and rules.max_per_category is not None:
                 if per_category.get(category, 0) >= rules.max_per_category:
                     continue
                 per_category[category] = per_category.get(category, 0) + 1
-            _, reason, anchor = best[item]
-            result.append(Recommendation(item, score, reason, anchor))
+            _, reason, source = best[item]
+            result.append((Recommendation(item, score, reason), source))
             if len(result) == k:
                 break
         return result

@@ -45,10 +45,12 @@ class SameForEveryone(Recommender):
         k: int = 10,
         exclude: Iterable[int] = (),
         exclude_history: bool = True,
+        with_anchors: bool = True,
     ) -> list[list[Recommendation]]:
         """The catalogue is ranked once for the whole batch (the first k + longest history
         items), and each history's own items are dropped from that ranking: the same lists
-        as ranking every row of score_batch, without a pass over the catalogue per history."""
+        as ranking every row of score_batch, without a pass over the catalogue per history.
+        These recommenders name no anchors."""
         self._check_fitted()
         if k < 1:
             raise ValueError("k must be at least 1.")

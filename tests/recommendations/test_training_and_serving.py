@@ -179,6 +179,10 @@ def test_personal_lists_are_precomputed_for_every_customer_with_history(trained)
     read = partial(selectors.personal_list_items, customer_id=store.customers[0].pk)
     assert read(version_id=version.pk) == stored.items
     assert read(version_id=version.pk + 1) is None
+    # Recomputing replaces each customer's list in place.
+    assert services.personal_lists_recompute() == written
+    assert PersonalList.objects.count() == written
+    assert PersonalList.objects.get(customer=store.customers[0]).items == stored.items
 
 
 def test_serving_follows_the_champion_after_a_promotion_and_a_rollback(trained, monkeypatch):
