@@ -29,6 +29,7 @@ from recommendations.bundle import (
 from recommendations.engine.data import InteractionData
 from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
+from shop.bulk import upsert_on_key
 
 RECS_TASK = selectors.RECS_TASK
 HEADLINE_METRIC = "ndcg@10"
@@ -225,12 +226,7 @@ def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: i
 
 def _upsert_lists(lists: list[PersonalList]) -> None:
     with transaction.atomic():
-        PersonalList.objects.bulk_create(
-            lists,
-            update_conflicts=True,
-            unique_fields=["customer"],
-            update_fields=["model_version", "items", "computed_at"],
-        )
+        upsert_on_key(PersonalList, "customer", lists, ["model_version", "items", "computed_at"])
 
 
 # --- feedback from the storefront --------------------------------------------------------------
