@@ -137,6 +137,17 @@ class Recommender(ABC):
         if not arrays:
             return []
         excluded = np.asarray(list(exclude), dtype=np.int64)
+        return self._recommend_arrays(arrays, k, excluded, exclude_history, with_anchors)
+
+    def _recommend_arrays(
+        self,
+        arrays: list[np.ndarray],
+        k: int,
+        excluded: np.ndarray,
+        exclude_history: bool,
+        with_anchors: bool,
+    ) -> list[list[Recommendation]]:
+        """recommend_batch() for checked arguments: rank every row of score_batch."""
         # A copy: the banned items are set to -inf in it.
         all_scores = np.array(self.score_batch(arrays), dtype=np.float32)
         for row, history in enumerate(arrays):

@@ -11,12 +11,12 @@ trending:    s_i = sum over events e of item i inside the window of w_e * 2^(-ag
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from recommendations.engine.base import Recommendation, Recommender, as_histories, register
+from recommendations.engine.base import Recommendation, Recommender, register
 from recommendations.engine.data import EvalSet, InteractionData
 from recommendations.engine.metrics import top_k
 
@@ -39,26 +39,20 @@ class SameForEveryone(Recommender):
         self._check_fitted()
         return np.tile(self.item_scores, (len(histories), 1))
 
-    def recommend_batch(
+    def _recommend_arrays(
         self,
-        histories: Sequence[Sequence[int]],
-        k: int = 10,
-        exclude: Iterable[int] = (),
-        exclude_history: bool = True,
-        with_anchors: bool = True,
+        arrays: list[np.ndarray],
+        k: int,
+        excluded: np.ndarray,
+        exclude_history: bool,
+        with_anchors: bool,
     ) -> list[list[Recommendation]]:
         """The catalogue is ranked once for the whole batch (the first k + longest history
         items), and each history's own items are dropped from that ranking: the same lists
         as ranking every row of score_batch, without a pass over the catalogue per history.
         These recommenders name no anchors."""
-        self._check_fitted()
-        if k < 1:
-            raise ValueError("k must be at least 1.")
-        arrays = as_histories(histories)
-        if not arrays:
-            return []
         scores = self.item_scores.astype(np.float32)  # a copy
-        scores[np.asarray(list(exclude), dtype=np.int64)] = -np.inf
+        scores[excluded] = -np.inf
         longest = max(len(history) for history in arrays) if exclude_history else 0
         order = top_k(scores[None, :], k + longest)[0]
         order = order[np.isfinite(scores[order])]

@@ -102,7 +102,7 @@ def test_cooccurrence_anchor_is_the_history_item_with_the_largest_vote(tmp_path)
 
 @pytest.mark.parametrize("name", ["popularity", "trending"])
 def test_same_for_everyone_lists_equal_ranking_every_row(name):
-    from recommendations.engine.base import Recommender
+    from recommendations.engine.base import Recommender, as_histories
 
     rng = np.random.default_rng(2)
     # Few distinct counts, so the ranking is full of ties that the item index must break.
@@ -114,7 +114,10 @@ def test_same_for_everyone_lists_equal_ranking_every_row(name):
 
     for k, exclude, exclude_history in [(5, [], True), (10, [3, 4], True), (8, [1], False)]:
         shortcut = model.recommend_batch(histories, k, exclude, exclude_history)
-        generic = Recommender.recommend_batch(model, histories, k, exclude, exclude_history)
+        # The generic path: rank every row of score_batch.
+        generic = Recommender._recommend_arrays(
+            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history, True
+        )
 
         assert shortcut == generic
 
