@@ -23,9 +23,10 @@ Writes its section of benchmarks/RESULTS.md (one per --scale); the last line is
 `RESULT {"import_rows_per_s": .., "copy_rows_per_s": .., "ratio": ..}`.
 
 Generating and importing the full-size store takes about 40 minutes on two cores, so a run
-can leave its imported store behind (--keep prints its address), and a later run can take
-such a store (--store URL) and do only steps 3 and 4: it writes its own section
-(`scale_data_store_<scale>`) and prints `RESULT {"jobs": {..}, "pages_over_300_ms": ..}`.
+can leave its imported store behind (--keep prints its address and its VAR_DIR), and a later
+run can take such a store (--store URL --var DIR) and do only steps 3 and 4: it writes its
+own section (`scale_data_store_<scale>`) and prints
+`RESULT {"jobs": {..}, "pages_over_300_ms": ..}`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,7 +263,9 @@ from rest_framework.test import APIClient
 from shop.models import ApiKey, Customer, Product
 from shop.services import api_key_issue
 
-user = get_user_model().objects.create_superuser("scale-admin", "a@example.com", "x")
+# A kept store (--store) already has the user from the run that imported it.
+user = (get_user_model().objects.filter(username="scale-admin").first()
+        or get_user_model().objects.create_superuser("scale-admin", "a@example.com", "x"))
 client = Client(); client.force_login(user)
 _key, raw = api_key_issue(name="scale", scopes=list(ApiKey.Scope.values), created_by=None)
 api = APIClient(); api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
@@ -324,6 +328,10 @@ def main() -> None:
         "--recs-train-minutes", type=float, default=10.0,
         help="time limit of the sequential recommender's training",
     )  # fmt: skip
+    parser.add_argument(
+        "--job-concurrency", type=int, default=1,
+        help="nightly jobs run at once, as on a worker with this concurrency",
+    )  # fmt: skip
     parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     parser.add_argument(
         "--keep", action="store_true", help="leave the imported store's database behind"
@@ -331,6 +339,10 @@ def main() -> None:
     parser.add_argument(
         "--store", metavar="URL",
         help="an imported store (left by --keep): run only the nightly jobs and the pages",
+    )  # fmt: skip
+    parser.add_argument(
+        "--var", type=Path,
+        help="with --store: the kept store's VAR_DIR (its model files), as --keep printed it",
     )  # fmt: skip
     args = parser.parse_args()
     if args.store:
@@ -361,15 +373,23 @@ def main() -> None:
         psql(urls["copy"], "-c", "TRUNCATE " + ", ".join(reversed(TABLES)) + " CASCADE")
         copied = copy_ceiling(urls["import"], urls["copy"], workdir)
         print(f"COPY FROM {copied['rows']} rows {copied['seconds']:.1f} s", flush=True)
-        jobs = {} if args.skip_jobs else nightly_jobs(env, args.recs_train_minutes)
+        jobs = (
+            {}
+            if args.skip_jobs
+            else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency)
+        )
         pages = run_script(env, PAGES_SCRIPT)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        for path in workdir.iterdir():
+            if not (args.keep and path.name == "var"):  # the kept store's model files
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
         for side, name in names.items():
             if side == "import" and args.keep:
-                print(f"Kept the store: --store {urls['import']}", flush=True)
+                print(f"Kept the store: --store {urls['import']} --var {workdir / 'var'}")
                 continue
             psql(args.database_url, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     entity_rows = {k: v for k, v in imported.items() if isinstance(v, dict)}
     import_rows = sum(v["rows"] for v in entity_rows.values())
@@ -404,24 +424,37 @@ def main() -> None:
         f"**{result['ratio']}x** (target >= 0.5x: {meets}).",
         "",
     ]
-    lines += jobs_table(jobs) + [pages_line(pages)]
+    lines += jobs_table(jobs, args.job_concurrency) + [pages_line(pages)]
     write_section(args.results, f"{SECTION}_{args.scale:g}", "\n".join(lines))
     print("RESULT " + json.dumps(result))
 
 
-def nightly_jobs(env: dict, recs_train_minutes: float) -> dict:
+def nightly_jobs(env: dict, recs_train_minutes: float, concurrency: int = 1) -> dict:
+    """Each nightly job in its own process, `concurrency` at a time (a worker's -c)."""
     script = JOB_SCRIPT % {"recs_seconds": recs_train_minutes * 60}
-    jobs = {}
-    for label, step in NIGHTLY:
-        jobs[label] = run_script(env, script, step, fatal=False)
-        print(label, jobs[label], flush=True)
-    return jobs
+
+    def run(label: str, step: str) -> dict:
+        job = run_script(env, script, step, fatal=False)
+        print(label, job, flush=True)
+        return job
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        running = {label: pool.submit(run, label, step) for label, step in NIGHTLY}
+        return {label: future.result() for label, future in running.items()}
 
 
-def jobs_table(jobs: dict) -> list[str]:
+def jobs_table(jobs: dict, concurrency: int) -> list[str]:
     if not jobs:
         return []
-    lines = ["| nightly job | seconds | peak memory MB |", "| --- | --- | --- |"]
+    lines = [
+        "Nightly jobs, each in its own process, "
+        + (
+            "one at a time:" if concurrency == 1 else f"{concurrency} at a time (sharing the CPUs):"
+        ),
+        "",
+        "| nightly job | seconds | peak memory MB |",
+        "| --- | --- | --- |",
+    ]
     for label, job in jobs.items():
         if "skipped" in job:
             lines.append(f"| {label} | skipped: {job['skipped']} | |")
@@ -462,7 +495,7 @@ def write_section(results: Path, section: str, body: str) -> None:
 def jobs_and_pages_of_store(args: argparse.Namespace) -> None:
     """Steps 3 and 4 on a store an earlier run kept (--keep); its size is read from it."""
     workdir = Path(tempfile.mkdtemp(prefix="scale-store-"))
-    env = benchmark_env(workdir / "var", DATABASE_URL=args.store)
+    env = benchmark_env(args.var or workdir / "var", DATABASE_URL=args.store)
     try:
         counts = {
             name: table_rows(args.store, f"shop_{table}")
@@ -472,7 +505,11 @@ def jobs_and_pages_of_store(args: argparse.Namespace) -> None:
             ]
         }  # fmt: skip
         print(f"Store {counts}", flush=True)
-        jobs = {} if args.skip_jobs else nightly_jobs(env, args.recs_train_minutes)
+        jobs = (
+            {}
+            if args.skip_jobs
+            else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency)
+        )
         pages = run_script(env, PAGES_SCRIPT)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -485,7 +522,7 @@ def jobs_and_pages_of_store(args: argparse.Namespace) -> None:
         f"{counts['customers']:,} customers, {counts['orders']:,} orders, "
         f"{counts['events']:,} events; PostgreSQL.",
         "",
-        *jobs_table(jobs),
+        *jobs_table(jobs, args.job_concurrency),
         pages_line(pages),
     ]
     write_section(args.results, f"{SECTION}_store_{args.scale:g}", "\n".join(lines))
