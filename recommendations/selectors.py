@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 
+from ml.models import Job
 from recommendations.bundle import EVENT_WEIGHTS, Catalogue
 from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
 from shop.privacy import selectors as privacy_selectors
 
 RECS_TASK = "recommendations"
+TRAIN_JOB_KIND = "recommendations_train"
+LISTS_JOB_KIND = "recommendations_lists"
 # How many of a shopper's latest steps the models look at (the sequential model's window).
 HISTORY_LENGTH = 50
 
@@ -77,6 +80,17 @@ def behaviour(*, catalogue: Catalogue) -> Behaviour:
                 (placed_at.timestamp(), index, EVENT_WEIGHTS["purchase"])
             )
     return found
+
+
+def lists_job_pending() -> Job | None:
+    """The oldest refresh of the personal lists, or training (which ends with one), that is
+    still queued or running."""
+    return (
+        Job.objects.filter(kind__in=(TRAIN_JOB_KIND, LISTS_JOB_KIND))
+        .exclude(status__in=Job.TERMINAL_STATUSES)
+        .order_by("pk")
+        .first()
+    )
 
 
 def customer_histories(*, catalogue: Catalogue) -> dict[int, list[int]]:

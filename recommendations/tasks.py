@@ -6,7 +6,7 @@ from config.celery import app
 from ml.exceptions import BadJobInput
 from ml.job_kinds import GPU_QUEUE, JobContext, JobOutcome, job_task
 from ml.services import job_submit
-from recommendations import services
+from recommendations import selectors, services
 
 
 class RecsTrainParams(serializers.Serializer):
@@ -38,7 +38,7 @@ class RecsTrainParams(serializers.Serializer):
 
 
 @job_task(
-    kind="recommendations_train",
+    kind=selectors.TRAIN_JOB_KIND,
     label="Train the recommenders",
     queue=GPU_QUEUE,
     params_serializer=RecsTrainParams,
@@ -82,7 +82,7 @@ def recommendations_train(ctx: JobContext) -> JobOutcome:
     )
 
 
-@job_task(kind="recommendations_lists", label="Refresh personal recommendation lists")
+@job_task(kind=selectors.LISTS_JOB_KIND, label="Refresh personal recommendation lists")
 def recommendations_lists(ctx: JobContext) -> JobOutcome:
     """Recompute every customer's "for you" list with the champion bundle."""
     from ml.exceptions import AliasNotSet
@@ -97,14 +97,21 @@ def recommendations_lists(ctx: JobContext) -> JobOutcome:
 @app.task(name="recommendations.train_nightly")
 def recommendations_train_nightly() -> int:
     """Beat entry point: retrain (promoting only a better model), which refreshes the lists."""
-    return job_submit(kind="recommendations_train").pk
+    return job_submit(kind=selectors.TRAIN_JOB_KIND).pk
 
 
 @app.task(name="recommendations.lists_hourly")
 def recommendations_lists_hourly() -> int | None:
-    """Beat entry point: refresh the personal lists so new behaviour shows within the hour."""
+    """Beat entry point: refresh the personal lists so new behaviour shows within the hour.
+
+    Not while a refresh (or a training, which ends with one) is still queued or running: on
+    a store of a million customers a refresh takes more than an hour, and the hourly jobs
+    would pile up. Returns the job that will refresh the lists (None: no champion yet)."""
     from ml.selectors import alias_get
 
     if alias_get(task=services.RECS_TASK) is None:
         return None
-    return job_submit(kind="recommendations_lists").pk
+    pending = selectors.lists_job_pending()
+    if pending is not None:
+        return pending.pk
+    return job_submit(kind=selectors.LISTS_JOB_KIND).pk

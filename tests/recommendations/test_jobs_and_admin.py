@@ -122,3 +122,24 @@ def test_personal_lists_changelist_is_paginated_with_bounded_queries(
         response = client.get("/admin/recommendations/personallist/")
     assert response.status_code == 200
     assert "Recommendation inspector" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_hourly_refresh_is_not_doubled_while_one_is_pending(monkeypatch):
+    from recommendations.tasks import recommendations_lists_hourly
+
+    assert recommendations_lists_hourly() is None  # no champion: nothing to refresh with
+    monkeypatch.setattr("ml.selectors.alias_get", lambda task: object())
+    first = recommendations_lists_hourly()
+    assert Job.objects.get(pk=first).kind == "recommendations_lists"
+    assert recommendations_lists_hourly() == first  # still queued
+    Job.objects.filter(pk=first).update(status=Job.Status.RUNNING)
+    assert recommendations_lists_hourly() == first
+    Job.objects.filter(pk=first).update(status=Job.Status.SUCCEEDED)
+    second = recommendations_lists_hourly()
+    assert second != first
+    # A training ends by refreshing the lists, so it counts as a pending refresh.
+    Job.objects.filter(pk=second).update(status=Job.Status.FAILED)
+    training = ml_services.job_submit(kind="recommendations_train")
+    assert recommendations_lists_hourly() == training.pk
+    assert Job.objects.filter(kind="recommendations_lists").count() == 2
