@@ -373,12 +373,7 @@ def main() -> None:
         psql(urls["copy"], "-c", "TRUNCATE " + ", ".join(reversed(TABLES)) + " CASCADE")
         copied = copy_ceiling(urls["import"], urls["copy"], workdir)
         print(f"COPY FROM {copied['rows']} rows {copied['seconds']:.1f} s", flush=True)
-        jobs = (
-            {}
-            if args.skip_jobs
-            else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency)
-        )
-        pages = run_script(env, PAGES_SCRIPT)
+        jobs, pages = jobs_and_pages(env, args)
     finally:
         for path in workdir.iterdir():
             if not (args.keep and path.name == "var"):  # the kept store's model files
@@ -427,6 +422,14 @@ def main() -> None:
     lines += jobs_table(jobs, args.job_concurrency) + [pages_line(pages)]
     write_section(args.results, f"{SECTION}_{args.scale:g}", "\n".join(lines))
     print("RESULT " + json.dumps(result))
+
+
+def jobs_and_pages(env: dict, args: argparse.Namespace) -> tuple[dict, list]:
+    """Steps 3 (unless --skip-jobs) and 4 on the store that `env` points at."""
+    jobs = (
+        {} if args.skip_jobs else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency)
+    )
+    return jobs, run_script(env, PAGES_SCRIPT)
 
 
 def nightly_jobs(env: dict, recs_train_minutes: float, concurrency: int = 1) -> dict:
@@ -505,12 +508,7 @@ def jobs_and_pages_of_store(args: argparse.Namespace) -> None:
             ]
         }  # fmt: skip
         print(f"Store {counts}", flush=True)
-        jobs = (
-            {}
-            if args.skip_jobs
-            else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency)
-        )
-        pages = run_script(env, PAGES_SCRIPT)
+        jobs, pages = jobs_and_pages(env, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     lines = [
