@@ -177,7 +177,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     rows = np.arange(scores.shape[0])[:, None]
     picked = scores[rows, part]
     result = part[rows, np.lexsort((part, -picked), axis=1)]
-    # argpartition may cut inside a tie at the k-th score and keep higher indices of it;
+    # torch.topk may cut inside a tie at the k-th score and keep higher indices of it;
     # in such rows take every item above that score and the lowest-indexed ones equal to it.
     kth = scores[rows[:, 0], result[:, -1]]
     tied = (scores == kth[:, None]).sum(axis=1) > (picked == kth[:, None]).sum(axis=1)
