@@ -64,6 +64,7 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) benchmarks/encoder_throughput.py $(DATA)/womens_clothing_reviews/Womens_Clothing_E-Commerce_Reviews.csv
 	$(PY) benchmarks/forecast_quality.py --csv $(DATA)/walmart_sales/train.csv.gz
+	$(PY) benchmarks/forecast_intermittent.py --csv $(DATA)/online_retail/int_online_tx.csv
 	$(PY) benchmarks/bandit_regret.py
 	$(PY) benchmarks/adcopy_quality.py var
 	$(PY) benchmarks/load_api.py --data $(DATA)

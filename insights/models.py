@@ -367,7 +367,10 @@ class SalesForecast(models.Model):
     category = models.ForeignKey(
         "shop.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    tier = models.CharField(max_length=16, help_text="History-length tier of the engine.")
+    tier = models.CharField(
+        max_length=16,
+        help_text="Tier of the engine: by history length, or intermittent (sparse sales).",
+    )
     model = models.CharField(max_length=32, help_text="The model chosen by cross-validation.")
     baseline = models.CharField(max_length=32)
     cv_scaled_error = models.JSONField(

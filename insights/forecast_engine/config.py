@@ -34,6 +34,11 @@ class ForecastConfig:
     pooled_origins: how many of the most recent forecast origins the pooled model learns from.
     pooled_ridge: ridge penalty of the pooled model per row (on scaled features); chosen on
         Walmart weeks before the benchmark's test weeks (`forecast_quality.py --validation`).
+    intermittent_adi: series whose average interval between periods with a sale is at least
+        this are forecast with intermittent-demand methods (1.32: Syntetos, Boylan and
+        Croston's cut-off; see `engine`); None assigns tiers by history length alone.
+    chunk_series: statsforecast fits this many series per call, so a job's memory does not
+        grow with the catalogue and its progress moves (and it can be cancelled) between calls.
     n_jobs: processes statsforecast may use.
     """
 
@@ -47,6 +52,8 @@ class ForecastConfig:
     interval_windows: int = 1
     pooled_origins: int = 14
     pooled_ridge: float = 0.001
+    intermittent_adi: float | None = 1.32
+    chunk_series: int = 5000
     n_jobs: int = 1
 
     def __post_init__(self) -> None:
@@ -66,6 +73,10 @@ class ForecastConfig:
             raise ValueError('selection_metric must be "mae" or "rmse".')
         if not 0 <= self.selection_margin < 1:
             raise ValueError("selection_margin must be in [0, 1).")
+        if self.intermittent_adi is not None and self.intermittent_adi <= 1:
+            raise ValueError("intermittent_adi must be above 1 (or None).")
+        if self.chunk_series < 1:
+            raise ValueError("chunk_series must be at least 1.")
 
     @property
     def season(self) -> int:

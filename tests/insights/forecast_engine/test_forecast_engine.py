@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from insights.forecast_engine.config import ForecastConfig
-from insights.forecast_engine.engine import flag_peaks_troughs, forecast_panel, tiers_for
+from insights.forecast_engine.engine import (
+    average_demand_interval,
+    flag_peaks_troughs,
+    forecast_panel,
+    tiers_for,
+)
 from insights.forecast_engine.metrics import coverage, mase, seasonal_naive_scale, wmae
 from insights.forecast_engine.panel import event_matrix, panel_from_rows, period_start
 
@@ -194,6 +199,8 @@ def test_panel_refuses_empty_history_and_non_numbers():
         {"cv_windows": 0},
         {"selection_margin": 1.0},
         {"selection_metric": "mape"},
+        {"intermittent_adi": 1.0},
+        {"chunk_series": 0},
     ],
 )
 def test_config_refuses_bad_values(kwargs):
@@ -203,7 +210,75 @@ def test_config_refuses_bad_values(kwargs):
 
 def test_tiers_need_two_seasons_for_seasonal_models():
     tiers = dict((tier.name, minimum) for tier, minimum in tiers_for(ForecastConfig(horizon=13)))
-    assert tiers == {"seasonal": 2 * 52 + 26, "one_season": 52 + 13 + 26, "short": 34, "minimal": 1}
+    assert tiers == {
+        "seasonal": 2 * 52 + 26,
+        "one_season": 52 + 13 + 26,
+        "short": 34,
+        "intermittent": 34,
+        "minimal": 1,
+    }
+
+
+def test_average_demand_interval_counts_observed_periods_per_period_with_a_sale():
+    nan = np.nan
+    values = np.array(
+        [
+            [nan, nan, 1.0, 0.0, 0.0, 2.0],  # 4 observed, 2 with a sale
+            [3.0, 1.0, 2.0, 5.0, 1.0, 1.0],
+            [nan, 0.0, 0.0, 0.0, 0.0, 0.0],
+        ]
+    )
+    assert average_demand_interval(values).tolist() == [2.0, 1.0, np.inf]
+
+
+def test_sparse_series_go_to_the_intermittent_tier_unless_too_short_or_turned_off():
+    rng = np.random.default_rng(1)
+    weeks = 80  # one season and the windows: the one_season tier by length
+    rows = []
+    for s in range(6):  # every week sells: tiers by length
+        rows += [
+            (f"dense{s}", START + timedelta(weeks=t), 5.0 + rng.poisson(3)) for t in range(weeks)
+        ]
+    for s in range(6):  # a sale every third week: ADI 3
+        rows += [
+            (f"sparse{s}", START + timedelta(weeks=t), float(t % 3 == 0)) for t in range(weeks)
+        ]
+    rows += [
+        ("sparse_new", START + timedelta(weeks=weeks - 5 + t), float(t == 0)) for t in range(5)
+    ]
+    config = ForecastConfig(frequency="W", horizon=4, selection_metric="rmse")
+    panel = panel_from_rows(rows, config=config)
+    tiers = {c.series_id: c.tier for c in forecast_panel(panel, config=config).choices}
+    assert {tiers[f"sparse{s}"] for s in range(6)} == {"intermittent"}
+    assert {tiers[f"dense{s}"] for s in range(6)} == {"one_season"}
+    assert tiers["sparse_new"] == "minimal"  # too short to cross-validate any tier
+    by_length = replace(config, intermittent_adi=None)
+    tiers = {c.series_id: c.tier for c in forecast_panel(panel, config=by_length).choices}
+    assert {tiers[f"sparse{s}"] for s in range(6)} == {"one_season"}
+
+
+def test_fitting_in_chunks_gives_the_same_forecasts_and_reports_progress_between_them():
+    rng = np.random.default_rng(2)
+    rows = [
+        (f"p{s}", START + timedelta(weeks=t), float(rng.poisson(0.3 + s % 4)))
+        for s in range(14)
+        for t in range(40)
+    ]
+    config = ForecastConfig(frequency="W", horizon=4, selection_metric="rmse")
+    panel = panel_from_rows(rows, config=config)
+    whole = forecast_panel(panel, config=config)
+    messages = []
+    chunked = forecast_panel(
+        panel,
+        config=replace(config, chunk_series=3),
+        progress=lambda percent, message="": messages.append((percent, message)),
+    )
+    assert chunked.forecasts.equals(whole.forecasts)
+    assert [c.cv_error for c in chunked.choices] == [c.cv_error for c in whole.choices]
+    fitting = [(p, m) for p, m in messages if m.startswith("Fitting") and "done" in m]
+    assert len(fitting) >= 5  # 14 series in chunks of at most 3, over two tiers
+    percents = [p for p, _m in fitting]
+    assert percents == sorted(percents) and len(set(percents)) == len(percents)
 
 
 def test_event_matrix_marks_the_period_of_each_date():
@@ -233,6 +308,10 @@ def test_rmse_selection_forecasts_the_mean_of_intermittent_sales():
     ]
     config = ForecastConfig(frequency="W", horizon=4, selection_metric="rmse")
     result = forecast_panel(panel_from_rows(rows, config=config), config=config)
+    assert result.forecasts["point"].mean() == pytest.approx(0.4, abs=0.1)
+    assert {choice.tier for choice in result.choices} == {"intermittent"}
+    by_length = replace(config, intermittent_adi=None)
+    result = forecast_panel(panel_from_rows(rows, config=config), config=by_length)
     assert result.forecasts["point"].mean() == pytest.approx(0.4, abs=0.1)
     assert "Naive" not in {choice.model for choice in result.choices}
 
