@@ -28,6 +28,13 @@ class PersonalList(models.Model):
     # [{"product": id, "score": float, "reason": code, "anchor": product id or null}, ...]
     items = models.JSONField(default=list)
     computed_at = models.DateTimeField()
+    history_fingerprint = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Fingerprint of the history the list was made from: a refresh of changed "
+        "lists only recomputes the customers whose history no longer matches it.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["model_version"], name="personallist_version")]

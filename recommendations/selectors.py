@@ -102,6 +102,15 @@ def customer_histories(*, catalogue: Catalogue) -> dict[int, list[int]]:
     }
 
 
+def list_fingerprints(*, version_id: int) -> dict[int, int | None]:
+    """customer id -> history fingerprint of each list the given version made."""
+    return dict(
+        PersonalList.objects.filter(model_version_id=version_id)
+        .values_list("customer_id", "history_fingerprint")
+        .iterator(chunk_size=20_000)
+    )
+
+
 def shopper_history(
     *, catalogue: Catalogue, customer_id: int | None = None, session_id: str = ""
 ) -> list[int]:

@@ -6,6 +6,7 @@ The store's behaviour is read through shop's selectors and turned into the plain
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -178,9 +179,23 @@ def _beats_champion(score: float | None) -> bool:
 # --- precomputed lists -----------------------------------------------------------------------
 
 
-def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: int = 200) -> int:
-    """Recompute every customer's "for you" list with the champion bundle; returns how many.
+def history_fingerprint(history: list[int]) -> int:
+    """A 64-bit fingerprint of a history (item indices in order), as a signed integer (the
+    range of a database bigint)."""
+    digest = hashlib.blake2b(np.asarray(history, dtype=np.int64).tobytes(), digest_size=8)
+    return int.from_bytes(digest.digest(), "little", signed=True)
 
+
+def personal_lists_recompute(
+    *, progress: Progress = _no_progress, batch_size: int = 200, only_changed: bool = False
+) -> int:
+    """Recompute the customers' "for you" lists with the champion bundle; returns how many.
+
+    Every customer with a history gets a list; with `only_changed`, only those whose list is
+    missing, was made by another version, or was made from another history (its
+    `history_fingerprint`): a champion's list is a function of the history alone, so the
+    others are already what a recompute would write. (Products that went out of stock are
+    dropped from a stored list when it is served; the nightly training refreshes every list.)
     Lists are written in batches, each in one transaction (a list is replaced whole); lists
     made by older versions are replaced, and serving ignores any that are not the champion's.
     """
@@ -189,11 +204,16 @@ def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: i
     served = champion_bundle()
     blender = served.model.personal_blender(business_rules(served.model))
     histories = selectors.customer_histories(catalogue=served.model.catalogue)
-    total = len(histories)
     now = timezone.now()
-    written = 0
+    fingerprints = {customer: history_fingerprint(h) for customer, h in histories.items()}
     customers = list(histories)
+    if only_changed:
+        stored = selectors.list_fingerprints(version_id=served.version.pk)
+        customers = [c for c in customers if stored.get(c) != fingerprints[c]]
+    total = len(customers)
+    written = 0
     product_id = served.model.catalogue.product_id
+    progress(0, f"{total} of {len(histories)} customers' lists to compute")
     for start in range(0, total, batch_size):
         chunk = customers[start : start + batch_size]
         # One batch through every source model (one forward pass of the sequential model).
@@ -215,6 +235,7 @@ def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: i
                         for r in recommended
                     ],
                     computed_at=now,
+                    history_fingerprint=fingerprints[customer_id],
                 )
                 for customer_id, recommended in zip(chunk, lists, strict=True)
             ]
@@ -226,7 +247,12 @@ def personal_lists_recompute(*, progress: Progress = _no_progress, batch_size: i
 
 def _upsert_lists(lists: list[PersonalList]) -> None:
     with transaction.atomic():
-        upsert_on_key(PersonalList, "customer", lists, ["model_version", "items", "computed_at"])
+        upsert_on_key(
+            PersonalList,
+            "customer",
+            lists,
+            ["model_version", "items", "computed_at", "history_fingerprint"],
+        )
 
 
 # --- feedback from the storefront --------------------------------------------------------------

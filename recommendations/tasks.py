@@ -82,16 +82,35 @@ def recommendations_train(ctx: JobContext) -> JobOutcome:
     )
 
 
-@job_task(kind=selectors.LISTS_JOB_KIND, label="Refresh personal recommendation lists")
+class RecsListsParams(serializers.Serializer):
+    only_changed = serializers.BooleanField(
+        default=False,
+        help_text="Recompute only the lists whose customer's history changed since (or that "
+        "another version made); the hourly refresh does this.",
+    )
+
+
+@job_task(
+    kind=selectors.LISTS_JOB_KIND,
+    label="Refresh personal recommendation lists",
+    params_serializer=RecsListsParams,
+)
 def recommendations_lists(ctx: JobContext) -> JobOutcome:
-    """Recompute every customer's "for you" list with the champion bundle."""
+    """Recompute the customers' "for you" lists with the champion bundle: all of them, or
+    with `only_changed` those whose history changed."""
     from ml.exceptions import AliasNotSet
 
+    only_changed = ctx.params.get("only_changed", False)
     try:
-        written = services.personal_lists_recompute(progress=ctx.progress)
+        written = services.personal_lists_recompute(
+            progress=ctx.progress, only_changed=only_changed
+        )
     except AliasNotSet as exc:
         raise BadJobInput("No recommendations champion yet: train and promote one first.") from exc
-    return JobOutcome(metrics={"personal_lists": written}, result={"personal_lists": written})
+    return JobOutcome(
+        metrics={"personal_lists": written},
+        result={"personal_lists": written, "only_changed": only_changed},
+    )
 
 
 @app.task(name="recommendations.train_nightly")
@@ -102,7 +121,8 @@ def recommendations_train_nightly() -> int:
 
 @app.task(name="recommendations.lists_hourly")
 def recommendations_lists_hourly() -> int | None:
-    """Beat entry point: refresh the personal lists so new behaviour shows within the hour.
+    """Beat entry point: refresh the lists of the customers whose history changed, so new
+    behaviour shows within the hour.
 
     Not while a refresh (or a training, which ends with one) is still queued or running: on
     a store of a million customers a refresh takes more than an hour, and the hourly jobs
@@ -114,4 +134,4 @@ def recommendations_lists_hourly() -> int | None:
     pending = selectors.lists_job_pending()
     if pending is not None:
         return pending.pk
-    return job_submit(kind=selectors.LISTS_JOB_KIND).pk
+    return job_submit(kind=selectors.LISTS_JOB_KIND, params={"only_changed": True}).pk

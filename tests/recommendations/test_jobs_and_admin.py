@@ -132,6 +132,7 @@ def test_the_hourly_refresh_is_not_doubled_while_one_is_pending(monkeypatch):
     monkeypatch.setattr("ml.selectors.alias_get", lambda task: object())
     first = recommendations_lists_hourly()
     assert Job.objects.get(pk=first).kind == "recommendations_lists"
+    assert Job.objects.get(pk=first).params == {"only_changed": True}
     assert recommendations_lists_hourly() == first  # still queued
     Job.objects.filter(pk=first).update(status=Job.Status.RUNNING)
     assert recommendations_lists_hourly() == first

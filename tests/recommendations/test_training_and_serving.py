@@ -185,6 +185,43 @@ def test_personal_lists_are_precomputed_for_every_customer_with_history(trained)
     assert PersonalList.objects.get(customer=store.customers[0]).items == stored.items
 
 
+def test_refreshing_changed_lists_recomputes_exactly_the_customers_whose_history_moved(trained):
+    from django.utils import timezone
+
+    store, _version, _ = trained
+    written = services.personal_lists_recompute()
+    assert services.personal_lists_recompute(only_changed=True) == 0  # nothing moved
+    first, second, third = store.customers[:3]
+    before = {row.customer_id: row for row in PersonalList.objects.all()}
+    # New behaviour for one customer, a list from before fingerprints for another, a list
+    # missing for a third: those three, and nobody else, are recomputed.
+    Event.objects.create(
+        kind="view", customer=first, product=store.products["X"], occurred_at=timezone.now()
+    )
+    PersonalList.objects.filter(customer=second).update(history_fingerprint=None)
+    PersonalList.objects.filter(customer=third).delete()
+    assert services.personal_lists_recompute(only_changed=True) == 3
+    after = {row.customer_id: row for row in PersonalList.objects.all()}
+    assert len(after) == written
+    moved = {pk for pk in after if after[pk].computed_at != before[pk].computed_at}
+    assert moved == {first.pk, second.pk, third.pk}
+    assert after[first.pk].history_fingerprint != before[first.pk].history_fingerprint
+    # What the refresh wrote is what a full recompute writes.
+    changed_items = {pk: after[pk].items for pk in (first.pk, second.pk, third.pk)}
+    services.personal_lists_recompute()
+    for pk, items in changed_items.items():
+        assert PersonalList.objects.get(customer_id=pk).items == items
+    assert services.personal_lists_recompute(only_changed=True) == 0
+
+
+def test_history_fingerprints_tell_histories_apart():
+    fingerprint = services.history_fingerprint
+    assert fingerprint([1, 2, 3]) == fingerprint([1, 2, 3])
+    values = {fingerprint(h) for h in ([1, 2, 3], [3, 2, 1], [1, 2], [], [1, 2, 3, 4])}
+    assert len(values) == 5
+    assert all(-(2**63) <= value < 2**63 for value in values)
+
+
 def test_serving_follows_the_champion_after_a_promotion_and_a_rollback(trained, monkeypatch):
     from ml import services as ml_services
 
