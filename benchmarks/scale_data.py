@@ -15,7 +15,9 @@ In one run:
    timed. Target: the importer at >= 0.5x COPY's rows per second.
 3. The nightly jobs on the imported store, each in its own process with its time and peak
    memory (max RSS): customer scores and segments, recommendations training (the sequential
-   model capped at --recs-train-minutes) and the personal lists, and sales forecasts.
+   model capped at --recs-train-minutes) and the personal lists, then the hourly refresh
+   after a view by 1% of the customers (it adds those views to the store), and sales
+   forecasts. `--jobs customer_scores,sales_forecast` runs only some of them.
 4. Every admin changelist and the main API endpoints, timed in process (median of 3 requests
    after a warm-up) as a superuser / a storefront key; those at 300 ms or more are listed.
 
@@ -230,19 +232,37 @@ django.setup()
 from django.core.management import call_command, get_commands
 started = time.perf_counter()
 step = sys.argv[1]
+details = {}
 if step == "customer_scores":
     from insights.services.customers import customer_scores_recompute
     customer_scores_recompute()
 elif step == "recommendations":
     from recommendations import services
     services.recs_train(sequential={"max_train_seconds": %(recs_seconds)s}, promote=True)
-    services.personal_lists_recompute()
+    details["train_s"] = time.perf_counter() - started
+    details["lists"] = services.personal_lists_recompute()
+    details["lists_s"] = time.perf_counter() - started - details["train_s"]
+    # The hourly refresh after an hour's activity: a view by 1 in 100 customers with a list.
+    from django.utils import timezone
+    from recommendations.models import PersonalList
+    from shop.models import Event, Product
+    product = Product.objects.order_by("pk").values_list("pk", flat=True).first()
+    customers = PersonalList.objects.order_by("?").values_list("customer_id", flat=True)
+    customers = customers[: max(1, details["lists"] // 100)]
+    Event.objects.bulk_create(
+        Event(kind="view", customer_id=c, product_id=product, occurred_at=timezone.now())
+        for c in customers
+    )
+    hourly = time.perf_counter()
+    details["hourly_lists"] = services.personal_lists_recompute(only_changed=True)
+    details["hourly_s"] = time.perf_counter() - hourly
 elif step in get_commands():
     call_command(step)
 else:
     print(json.dumps({"skipped": f"no command {step}"})); sys.exit(0)
 print(json.dumps({"seconds": time.perf_counter() - started,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  **details}))
 """
 NIGHTLY = [
     ("customer scores and segments", "customer_scores"),
@@ -331,6 +351,11 @@ def main() -> None:
     parser.add_argument(
         "--job-concurrency", type=int, default=1,
         help="nightly jobs run at once, as on a worker with this concurrency",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=lambda text: text.split(","),
+        help="only these nightly jobs, comma-separated: "
+        + ", ".join(step for _label, step in NIGHTLY),
     )  # fmt: skip
     parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     parser.add_argument(
@@ -427,13 +452,18 @@ def main() -> None:
 def jobs_and_pages(env: dict, args: argparse.Namespace) -> tuple[dict, list]:
     """Steps 3 (unless --skip-jobs) and 4 on the store that `env` points at."""
     jobs = (
-        {} if args.skip_jobs else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency)
+        {}
+        if args.skip_jobs
+        else nightly_jobs(env, args.recs_train_minutes, args.job_concurrency, args.jobs)
     )
     return jobs, run_script(env, PAGES_SCRIPT)
 
 
-def nightly_jobs(env: dict, recs_train_minutes: float, concurrency: int = 1) -> dict:
-    """Each nightly job in its own process, `concurrency` at a time (a worker's -c)."""
+def nightly_jobs(
+    env: dict, recs_train_minutes: float, concurrency: int = 1, only: list[str] | None = None
+) -> dict:
+    """Each nightly job (or those whose step is in `only`) in its own process, `concurrency`
+    at a time (a worker's -c)."""
     script = JOB_SCRIPT % {"recs_seconds": recs_train_minutes * 60}
 
     def run(label: str, step: str) -> dict:
@@ -442,7 +472,11 @@ def nightly_jobs(env: dict, recs_train_minutes: float, concurrency: int = 1) -> 
         return job
 
     with ThreadPoolExecutor(concurrency) as pool:
-        running = {label: pool.submit(run, label, step) for label, step in NIGHTLY}
+        running = {
+            label: pool.submit(run, label, step)
+            for label, step in NIGHTLY
+            if only is None or step in only
+        }
         return {label: future.result() for label, future in running.items()}
 
 
@@ -455,17 +489,30 @@ def jobs_table(jobs: dict, concurrency: int) -> list[str]:
             "one at a time:" if concurrency == 1 else f"{concurrency} at a time (sharing the CPUs):"
         ),
         "",
-        "| nightly job | seconds | peak memory MB |",
-        "| --- | --- | --- |",
+        "| nightly job | seconds | peak memory MB | parts |",
+        "| --- | --- | --- | --- |",
     ]
     for label, job in jobs.items():
         if "skipped" in job:
-            lines.append(f"| {label} | skipped: {job['skipped']} | |")
+            lines.append(f"| {label} | skipped: {job['skipped']} | | |")
         elif "failed" in job:
-            lines.append(f"| {label} | **failed**: `{job['failed']}` | |")
+            lines.append(f"| {label} | **failed**: `{job['failed']}` | | |")
         else:
-            lines.append(f"| {label} | {job['seconds']:.1f} | {job['max_rss_mb']:.0f} |")
+            lines.append(
+                f"| {label} | {job['seconds']:.1f} | {job['max_rss_mb']:.0f} | {job_parts(job)} |"
+            )
     return [*lines, ""]
+
+
+def job_parts(job: dict) -> str:
+    """The recommendations job's parts: training, every list, the hourly refresh."""
+    if "train_s" not in job:
+        return ""
+    return (
+        f"training {job['train_s']:.1f} s; {job['lists']:,} lists {job['lists_s']:.1f} s; "
+        f"hourly refresh after views by 1% of them: {job['hourly_lists']:,} lists "
+        f"{job['hourly_s']:.1f} s"
+    )
 
 
 def pages_line(pages: list[dict]) -> str:
