@@ -555,6 +555,7 @@ def jobs_and_pages_of_store(args: argparse.Namespace) -> None:
             ]
         }  # fmt: skip
         print(f"Store {counts}", flush=True)
+        manage(env, "migrate", "--no-input")  # kept by an older version of the code
         jobs, pages = jobs_and_pages(env, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -164,3 +164,21 @@ class AliasChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.task}:{self.alias}"
+
+
+class TextEmbedding(models.Model):
+    """A text's embedding by one encoder, kept so that unchanged texts (product descriptions)
+    are not embedded again every night. Only a hash of the text is stored, never the text."""
+
+    encoder = models.CharField(max_length=64, help_text="Identity of the encoder and settings.")
+    text_hash = models.CharField(max_length=32, help_text="BLAKE2b-128 of the text, hex.")
+    vector = models.BinaryField(help_text="float32 values, little-endian.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["encoder", "text_hash"], name="textembedding_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text_hash[:12]} by {self.encoder[:12]}"

@@ -109,9 +109,11 @@ def recs_bundle_data(*, embed: Callable[[list[str]], np.ndarray] | None = None) 
 
 
 def _base_encoder_embed(texts: list[str]) -> np.ndarray:
-    from ml.serving import encoder_engine
+    """The base encoder's vectors of the product texts; unchanged texts' vectors are read
+    from the database (`ml.services.embeddings`), not embedded again every night."""
+    from ml.services.embeddings import embed_cached
 
-    return encoder_engine().embed(texts)
+    return embed_cached(texts)
 
 
 # --- training -------------------------------------------------------------------------------

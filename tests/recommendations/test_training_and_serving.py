@@ -250,7 +250,9 @@ def test_a_store_without_behaviour_cannot_train(db, artifact_store):
 
 
 @pytest.mark.slow
-def test_content_similarity_serves_a_product_nobody_has_touched(store, artifact_store, settings):
+def test_content_similarity_serves_a_product_nobody_has_touched(
+    store, artifact_store, settings, monkeypatch
+):
     # The packaged encoder: "NEW dress" reads like the other dresses.
     services.recs_train(sequential=FAST_SEQUENTIAL, use_content=True)
     p = store.products
@@ -259,3 +261,12 @@ def test_content_similarity_serves_a_product_nobody_has_touched(store, artifact_
     assert found.items and all(item.reason == "similar" for item in found.items)
     dresses = {p[name].pk for name in ("A", "B", "C", "D")}
     assert ids(found)[0] in dresses
+    # The product texts' vectors are stored: the next training embeds none of them again.
+    from ml.models import TextEmbedding
+
+    assert TextEmbedding.objects.count() == len(p)
+    monkeypatch.setattr(
+        "ml.training.inference.EncoderEngine.embed",
+        lambda self, texts: pytest.fail(f"embedded {len(texts)} texts again"),
+    )
+    services.recs_train(sequential=FAST_SEQUENTIAL, use_content=True, promote=False)
