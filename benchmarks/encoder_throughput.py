@@ -66,6 +66,12 @@ def replace_section(document: str, name: str, body: str) -> str:
     return document.rstrip() + "\n\n" + block + "\n"
 
 
+def write_section(results: Path, name: str, body: str) -> None:
+    """Replace (or append) the section `name` of the results file `results`."""
+    document = results.read_text() if results.exists() else ""
+    results.write_text(replace_section(document, name, body))
+
+
 def pick_rows(path: Path, train_rows: int, n_texts: int) -> tuple[list[str], list[str], list[str]]:
     """Balanced training rows (half rated 4-5, half 1-2, in file order), then texts to classify.
 

@@ -38,6 +38,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -177,7 +178,7 @@ def main() -> None:
         "## Intermittent product sales (`benchmarks/forecast_intermittent.py`)",
         "",
         f"Run {dt.date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} CPUs), "
-        f"statsforecast {_version('statsforecast')}. `{args.csv.name}`: {len(panel.ids)} "
+        f"statsforecast {version('statsforecast')}. `{args.csv.name}`: {len(panel.ids)} "
         f"products, {len(weeks)} complete weeks; last {HORIZON} weeks "
         f"({test_weeks[0].date()} .. {test_weeks[-1].date()}) held out, horizon {HORIZON}, "
         f"models chosen by cross-validated RMSE (as the product does). Scored: the "
@@ -197,10 +198,9 @@ def main() -> None:
         "time of the tiers by length.",
     ]
     if not args.no_results:
-        from benchmarks.encoder_throughput import replace_section
+        from benchmarks.encoder_throughput import write_section
 
-        document = args.results.read_text() if args.results.exists() else ""
-        args.results.write_text(replace_section(document, SECTION, "\n".join(body)))
+        write_section(args.results, SECTION, "\n".join(body))
     print("\n".join(body))
     print(
         "RESULT "
@@ -218,12 +218,6 @@ def main() -> None:
             }
         )
     )
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
 
 
 if __name__ == "__main__":

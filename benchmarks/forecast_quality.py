@@ -220,10 +220,9 @@ def main() -> None:
         + ("meets it." if meets else "misses it."),
     ]
     if not args.no_results:
-        from benchmarks.encoder_throughput import replace_section
+        from benchmarks.encoder_throughput import write_section
 
-        document = args.results.read_text() if args.results.exists() else ""
-        args.results.write_text(replace_section(document, SECTION, "\n".join(body)))
+        write_section(args.results, SECTION, "\n".join(body))
     print("\n".join(body))
     print(
         "RESULT "

@@ -535,10 +535,9 @@ def pages_line(pages: list[dict]) -> str:
 
 
 def write_section(results: Path, section: str, body: str) -> None:
-    from benchmarks.encoder_throughput import replace_section
+    from benchmarks import encoder_throughput
 
-    document = results.read_text() if results.exists() else ""
-    results.write_text(replace_section(document, section, body))
+    encoder_throughput.write_section(results, section, body)
     print(body)
 
 
