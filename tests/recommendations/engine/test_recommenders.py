@@ -218,6 +218,15 @@ def test_sequential_fuses_cooccurrence_with_the_weight_the_validation_set_choose
     # with the item that led to it as the anchor.
     scores = model.score_batch([[0], [5, 8]])
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+    # ... exactly the formula: (1 - w) softmax(logits) + w votes / sum(votes).
+    from scipy.special import softmax
+
+    logits = model.transformer_scores([[0], [5, 8]]).astype(np.float64)
+    votes = np.maximum(model.partner.score_batch([[0], [5, 8]]), 0.0)
+    expected = (1 - model.fusion_weight) * softmax(logits, axis=1) + model.fusion_weight * (
+        votes / votes.sum(axis=1, keepdims=True)
+    )
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-7)
     [top] = model.recommend([5, 8], k=1)
     assert top.item == (7 * 8 + 3) % 30 and top.anchor == 8
     # The co-occurrence model and the weight are saved with the transformer.
