@@ -195,9 +195,10 @@ def personal_lists_recompute(
 
     Every customer with a history gets a list; with `only_changed`, only those whose list is
     missing, was made by another version, or was made from another history (its
-    `history_fingerprint`): a champion's list is a function of the history alone, so the
-    others are already what a recompute would write. (Products that went out of stock are
-    dropped from a stored list when it is served; the nightly training refreshes every list.)
+    `history_fingerprint`). A champion's list depends on the history and on which products
+    are available, and serving already drops products that went out of stock from a stored
+    list; a product back in stock reaches the unchanged lists at the next full refresh (the
+    nightly training ends with one).
     Lists are written in batches, each in one transaction (a list is replaced whole); lists
     made by older versions are replaced, and serving ignores any that are not the champion's.
     """
