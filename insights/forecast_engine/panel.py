@@ -12,6 +12,7 @@ the periods that contain one of its dates, on the history and the forecast horiz
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -44,13 +45,16 @@ class Panel:
     values: np.ndarray  # (series, periods), float, NaN before a series' first period
     frequency: str
 
-    @property
+    # Computed once: they read the whole panel, and code that loops over the series reads
+    # them per series (at 100,000 series a property recomputed per read made the forecast
+    # job quadratic).
+    @functools.cached_property
     def starts(self) -> np.ndarray:
         """Index of each series' first period."""
         observed = ~np.isnan(self.values)
         return np.argmax(observed, axis=1)
 
-    @property
+    @functools.cached_property
     def lengths(self) -> np.ndarray:
         return len(self.periods) - self.starts
 

@@ -345,3 +345,14 @@ def test_intervals_are_calibrated_on_the_latest_window_when_it_holds_enough_erro
     assert np.all(small > 2.0)
     with pytest.raises(ValueError, match="interval_windows"):
         ForecastConfig(interval_windows=0)
+
+
+def test_panel_lengths_are_computed_once():
+    # Loops over the series read them per series: recomputed per read, a panel of 100,000
+    # series made the forecast job quadratic.
+    config = ForecastConfig(frequency="W", horizon=2)
+    panel = panel_from_rows(
+        [("a", START, 1.0), ("b", START + timedelta(weeks=2), 2.0)], config=config
+    )
+    assert panel.lengths.tolist() == [3, 1] and panel.starts.tolist() == [0, 2]
+    assert panel.lengths is panel.lengths and panel.starts is panel.starts
