@@ -1,7 +1,8 @@
 """Bulk writes of many rows of any model: an upsert on a unique key and COPY on PostgreSQL.
 
 Used by the importer (`shop.imports`) and by jobs that write a row per customer
-(`recommendations.services.personal_lists_recompute`).
+(`recommendations.services.personal_lists_recompute`) or per forecast period
+(`insights.services.forecasts`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,21 @@ def upsert_on_key(model, key_field: str, objects: list, update_fields: Sequence[
             f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
         )
         cursor.execute(f"DROP TABLE {stage}")
+
+
+def insert_many(model, objects: list) -> None:
+    """Insert new rows (the objects get no primary keys back): COPY on PostgreSQL, else
+    bulk_create. Call it inside a transaction to make a failure leave none of them."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        return
+    fields, rows = column_values(model, objects)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        copy_into(cursor, quote(model._meta.db_table), columns, rows)
 
 
 def column_values(model, objects: list) -> tuple[list[Any], list[tuple[Any, ...]]]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from insights.models import SalesForecast, SalesForecastPoint, SalesForecastRun
 from insights.selectors import forecasts as selectors
 from ml import services as ml_services
 from ml.models import Job
+from shop.bulk import insert_many
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ DEFAULT_HORIZON = {"W": 8, "D": 28}
 #: Periods of history kept with each forecast for the chart.
 HISTORY_PERIODS = {"W": 52, "D": 90}
 WRITE_BATCH_SIZE = 2000
+SERIES_PER_WRITE = 5000
 #: Reorder quantities need the expected (mean) demand; most products sell a unit now and then,
 #: and for such series the MAE is smallest for a forecast of zero (their median), so models
 #: are chosen by cross-validated RMSE, which the mean minimises.
@@ -138,49 +141,64 @@ def _forecasts_save(
         created_at=timezone.now(),
     )
     keep = HISTORY_PERIODS[config.frequency]
-    forecasts = []
-    for i, choice in enumerate(result.choices):
-        kind, target = choice.series_id
-        history = panel.values[i, -keep:]
-        periods = panel.periods[-keep:]
-        forecasts.append(
-            SalesForecast(
-                run=run,
-                kind=kind,
-                product_id=target if kind == PRODUCT else None,
-                category_id=target if kind == CATEGORY else None,
-                tier=choice.tier,
-                model=choice.model,
-                baseline=choice.baseline,
-                cv_scaled_error={
-                    name: round(value, 4) for name, value in choice.cv_scaled_error.items()
-                },
-                scale=choice.scale,
-                history_length=choice.history_length,
-                history=[
-                    [period.isoformat(), float(value)]
-                    for period, value in zip(periods, history, strict=True)
-                    if value == value  # not NaN: before the first sale
-                ],
-            )
-        )
-    SalesForecast.objects.bulk_create(forecasts, batch_size=WRITE_BATCH_SIZE)
+    periods = panel.periods[-keep:]
+    # Point rows grouped by series, in the order of result.choices.
     position = {choice.series_id: k for k, choice in enumerate(result.choices)}
-    points = [
-        SalesForecastPoint(
-            forecast=forecasts[position[row.series_id]],
-            period=row.period,
-            step=row.step,
-            point=row.point,
-            lo80=min(row.lo_80, row.point),
-            hi80=max(row.hi_80, row.point),
-            lo95=min(row.lo_95, row.lo_80, row.point),
-            hi95=max(row.hi_95, row.hi_80, row.point),
-            flag=row.flag,
+    frame = result.forecasts
+    owner = np.fromiter((position[s] for s in frame["series_id"]), dtype=np.int64, count=len(frame))
+    grouped = np.argsort(owner, kind="stable")
+    frame, owner = frame.iloc[grouped], owner[grouped]
+    # A few thousand series at a time: their rows, with 52 periods of history each, are what
+    # the job held at its peak when written all at once (4.5 GB at 100,000 series).
+    for start in range(0, len(result.choices), SERIES_PER_WRITE):
+        stop = min(start + SERIES_PER_WRITE, len(result.choices))
+        forecasts = []
+        for i in range(start, stop):
+            choice = result.choices[i]
+            kind, target = choice.series_id
+            history = panel.values[i, -keep:]
+            forecasts.append(
+                SalesForecast(
+                    run=run,
+                    kind=kind,
+                    product_id=target if kind == PRODUCT else None,
+                    category_id=target if kind == CATEGORY else None,
+                    tier=choice.tier,
+                    model=choice.model,
+                    baseline=choice.baseline,
+                    cv_scaled_error={
+                        name: round(value, 4) for name, value in choice.cv_scaled_error.items()
+                    },
+                    scale=choice.scale,
+                    history_length=choice.history_length,
+                    history=[
+                        [period.isoformat(), float(value)]
+                        for period, value in zip(periods, history, strict=True)
+                        if value == value  # not NaN: before the first sale
+                    ],
+                )
+            )
+        SalesForecast.objects.bulk_create(forecasts, batch_size=WRITE_BATCH_SIZE)
+        lo, hi = np.searchsorted(owner, [start, stop])
+        insert_many(
+            SalesForecastPoint,
+            [
+                SalesForecastPoint(
+                    forecast_id=forecasts[k - start].pk,
+                    period=row.period,
+                    step=row.step,
+                    point=row.point,
+                    lo80=min(row.lo_80, row.point),
+                    hi80=max(row.hi_80, row.point),
+                    lo95=min(row.lo_95, row.lo_80, row.point),
+                    hi95=max(row.hi_95, row.hi_80, row.point),
+                    flag=row.flag,
+                )
+                for k, row in zip(
+                    owner[lo:hi], frame.iloc[lo:hi].itertuples(index=False), strict=True
+                )
+            ],
         )
-        for row in result.forecasts.itertuples(index=False)
-    ]
-    SalesForecastPoint.objects.bulk_create(points, batch_size=WRITE_BATCH_SIZE)
     SalesForecast.objects.exclude(run=run).delete()
     return run
 

@@ -104,3 +104,18 @@ def test_inactive_products_get_no_suggestion(store):
     store["steady"].save()
     rows = selectors.reorder_suggestion_list()
     assert store["steady"].pk not in {forecast.product_id for forecast, _ in rows}
+
+
+def test_forecasts_written_a_few_series_at_a_time_are_the_same(store, monkeypatch):
+    def stored():
+        return sorted(
+            (f.kind, f.product_id, f.category_id, p.step, p.period, p.point, p.lo95, p.hi95)
+            for f in SalesForecast.objects.all()
+            for p in f.points.all()
+        )
+
+    sales_forecast_recompute(horizon=4)
+    whole = stored()
+    monkeypatch.setattr("insights.services.forecasts.SERIES_PER_WRITE", 2)  # 5 series: 3 writes
+    sales_forecast_recompute(horizon=4)
+    assert stored() == whole and len(whole) == 5 * 4
