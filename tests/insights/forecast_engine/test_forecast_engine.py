@@ -356,3 +356,38 @@ def test_panel_lengths_are_computed_once():
     )
     assert panel.lengths.tolist() == [3, 1] and panel.starts.tolist() == [0, 2]
     assert panel.lengths is panel.lengths and panel.starts is panel.starts
+
+
+def test_the_forecast_frame_has_a_row_per_series_and_step_clipped_where_sales_never_go_negative():
+    from insights.forecast_engine.engine import SeriesChoice, _forecast_frame
+    from insights.forecast_engine.panel import Panel
+
+    h, nan = 3, np.nan
+    periods = [START + timedelta(weeks=t) for t in range(4)]
+    panel = Panel(
+        ids=["sales", "returns"],
+        periods=periods,
+        values=np.array([[nan, 1.0, 0.0, 2.0], [1.0, -2.0, 0.0, 1.0]]),
+        frequency="W",
+    )
+    choices = [SeriesChoice(i, "short", "Naive", "Naive", 1.0, 4, {}) for i in panel.ids]
+    point = np.array([[-0.5, 1.0, 2.0], [-0.5, 1.0, 2.0]])
+    quantiles = {0: {80: np.ones(h), 95: np.full(h, 2.0)}}
+    config = ForecastConfig(frequency="W", horizon=h)
+    frame = _forecast_frame(
+        panel, config, None, np.zeros(2, dtype=int), np.array([1.0, 2.0]), choices, point,
+        quantiles, panel.future_periods(h),
+    )  # fmt: skip
+    assert list(frame.columns) == [
+        "series_id", "period", "step", "point", "model", "flag",
+        "lo_80", "hi_80", "lo_95", "hi_95",
+    ]  # fmt: skip
+    assert frame["series_id"].tolist() == ["sales"] * 3 + ["returns"] * 3
+    assert frame["step"].tolist() == [1, 2, 3, 1, 2, 3]
+    assert frame["period"].tolist() == panel.future_periods(h) * 2
+    sales, returns = frame.iloc[:3], frame.iloc[3:]
+    assert sales["point"].tolist() == [0.0, 1.0, 2.0]  # never negative: clipped at zero
+    assert sales["lo_80"].tolist() == [0.0, 0.0, 1.0] and sales["hi_95"].tolist() == [2.0, 3.0, 4.0]
+    assert returns["point"].tolist() == [-0.5, 1.0, 2.0]  # scale 2: half-widths 2 and 4
+    assert returns["lo_80"].tolist() == [-2.5, -1.0, 0.0]
+    assert returns["hi_95"].tolist() == [3.5, 5.0, 6.0]
