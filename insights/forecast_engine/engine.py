@@ -236,8 +236,9 @@ class SeriesChoice:
 class ForecastResult:
     """Forecasts of every series.
 
-    forecasts: one row per series and step: series_id, period (date), step (1..H), point,
-        lo_<L>/hi_<L> for each level, model, flag ("peak", "trough" or "").
+    forecasts: one row per series and step, in the order of `choices` and then of the steps
+        (series i's rows are i*H .. i*H + H - 1): series_id, period (date), step (1..H),
+        point, lo_<L>/hi_<L> for each level, model, flag ("peak", "trough" or "").
     choices: the chosen model of each series.
     candidates: candidate name -> (series, H) point forecasts (NaN where not a candidate).
     model_summary: candidate -> {"series", "chosen", "cv_scaled_error"} (mean over the series

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -142,14 +141,9 @@ def _forecasts_save(
     )
     keep = HISTORY_PERIODS[config.frequency]
     periods = panel.periods[-keep:]
-    # Point rows grouped by series, in the order of result.choices.
-    position = {choice.series_id: k for k, choice in enumerate(result.choices)}
-    frame = result.forecasts
-    owner = np.fromiter((position[s] for s in frame["series_id"]), dtype=np.int64, count=len(frame))
-    grouped = np.argsort(owner, kind="stable")
-    frame, owner = frame.iloc[grouped], owner[grouped]
-    # A few thousand series at a time: their rows, with 52 periods of history each, are what
-    # the job held at its peak when written all at once (4.5 GB at 100,000 series).
+    frame, h = result.forecasts, config.horizon  # h rows per series, in the order of choices
+    # A few thousand series at a time, so the rows built for the database (52 periods of
+    # history per series, 8 points) never exist for the whole catalogue at once.
     for start in range(0, len(result.choices), SERIES_PER_WRITE):
         stop = min(start + SERIES_PER_WRITE, len(result.choices))
         forecasts = []
@@ -179,12 +173,11 @@ def _forecasts_save(
                 )
             )
         SalesForecast.objects.bulk_create(forecasts, batch_size=WRITE_BATCH_SIZE)
-        lo, hi = np.searchsorted(owner, [start, stop])
         insert_many(
             SalesForecastPoint,
             [
                 SalesForecastPoint(
-                    forecast_id=forecasts[k - start].pk,
+                    forecast_id=forecasts[k // h].pk,
                     period=row.period,
                     step=row.step,
                     point=row.point,
@@ -194,9 +187,7 @@ def _forecasts_save(
                     hi95=max(row.hi_95, row.hi_80, row.point),
                     flag=row.flag,
                 )
-                for k, row in zip(
-                    owner[lo:hi], frame.iloc[lo:hi].itertuples(index=False), strict=True
-                )
+                for k, row in enumerate(frame.iloc[start * h : stop * h].itertuples(index=False))
             ],
         )
     SalesForecast.objects.exclude(run=run).delete()

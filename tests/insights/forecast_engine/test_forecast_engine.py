@@ -274,6 +274,9 @@ def test_fitting_in_chunks_gives_the_same_forecasts_and_reports_progress_between
         progress=lambda percent, message="": messages.append((percent, message)),
     )
     assert chunked.forecasts.equals(whole.forecasts)
+    # Rows come in the order of the choices, a horizon's worth each (the save relies on it).
+    order = [choice.series_id for choice in whole.choices for _ in range(config.horizon)]
+    assert whole.forecasts["series_id"].tolist() == order
     assert [c.cv_error for c in chunked.choices] == [c.cv_error for c in whole.choices]
     fitting = [(p, m) for p, m in messages if m.startswith("Fitting") and "done" in m]
     assert len(fitting) >= 5  # 14 series in chunks of at most 3, over two tiers
