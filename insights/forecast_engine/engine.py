@@ -403,7 +403,6 @@ def _fit_statsforecast(panel, config, tier, models, rows, candidates, cv) -> Non
 
 def _select(panel, config, tiers, tier_of, scales, candidates, cv, actual_cv):
     n, h = len(panel.ids), config.horizon
-    lengths = panel.lengths
     choices, point, chosen_cv = [], np.zeros((n, h)), np.full(actual_cv.shape, np.nan)
     for i in range(n):
         tier = tiers[tier_of[i]][0]
@@ -437,7 +436,7 @@ def _select(panel, config, tiers, tier_of, scales, candidates, cv, actual_cv):
                 model=model,
                 baseline=tier.baseline,
                 scale=float(scales[i]),
-                history_length=int(lengths[i]),
+                history_length=int(panel.lengths[i]),
                 cv_error=cv_error,
             )
         )
