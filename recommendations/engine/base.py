@@ -99,7 +99,10 @@ class Recommender(ABC):
 
     @abstractmethod
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
-        """(len(histories), num_items) float32 scores; higher means recommend sooner."""
+        """(len(histories), num_items) float32 scores; higher means recommend sooner.
+
+        A new array on every call, which the caller may change in place (ranking sets the
+        banned items to -inf in it rather than copying a matrix as large as the catalogue)."""
 
     def score(self, history: Sequence[int]) -> np.ndarray:
         """Scores of every item for one history (float32, length num_items)."""
@@ -125,41 +128,16 @@ class Recommender(ABC):
         k: int = 10,
         exclude: Iterable[int] = (),
         exclude_history: bool = True,
-        with_anchors: bool = True,
     ) -> list[list[Recommendation]]:
         """recommend() for each history, scored in one score_batch call (one forward pass of
-        a neural model for all of them): the way to make many lists at once. Without
-        `with_anchors` every anchor is None (a blender asks only for its final items')."""
-        self._check_fitted()
-        if k < 1:
-            raise ValueError("k must be at least 1.")
-        arrays = as_histories(histories)
-        if not arrays:
-            return []
-        excluded = np.asarray(list(exclude), dtype=np.int64)
-        return self._recommend_arrays(arrays, k, excluded, exclude_history, with_anchors)
-
-    def _recommend_arrays(
-        self,
-        arrays: list[np.ndarray],
-        k: int,
-        excluded: np.ndarray,
-        exclude_history: bool,
-        with_anchors: bool,
-    ) -> list[list[Recommendation]]:
-        """recommend_batch() for checked arguments: rank every row of score_batch."""
-        # A copy: the banned items are set to -inf in it.
-        all_scores = np.array(self.score_batch(arrays), dtype=np.float32)
-        for row, history in enumerate(arrays):
-            all_scores[row, excluded] = -np.inf
-            if exclude_history:
-                all_scores[row, history] = -np.inf
-        tops = top_k(all_scores, k)
+        a neural model for all of them): the way to make many lists at once."""
         lists = []
-        for history, scores, order in zip(arrays, all_scores, tops, strict=True):
-            order = order[np.isfinite(scores[order])]
-            items, values = order.tolist(), scores[order].tolist()
-            anchors = self.anchors(history, items) if with_anchors else [None] * len(items)
+        for history, (items, values) in zip(
+            as_histories(histories),
+            self.ranked_batch(histories, k, exclude, exclude_history),
+            strict=True,
+        ):
+            anchors = self.anchors(history, items)
             lists.append(
                 [
                     Recommendation(i, value, self.reason, anchor)
@@ -167,6 +145,42 @@ class Recommender(ABC):
                 ]
             )
         return lists
+
+    def ranked_batch(
+        self,
+        histories: Sequence[Sequence[int]],
+        k: int = 10,
+        exclude: Iterable[int] = (),
+        exclude_history: bool = True,
+    ) -> list[tuple[list[int], list[float]]]:
+        """recommend_batch()'s lists as plain (items, scores) pairs, without reasons and
+        anchors: what a blender fuses by rank, for every customer at night, so no
+        Recommendation is built for a candidate that does not make the final list."""
+        self._check_fitted()
+        if k < 1:
+            raise ValueError("k must be at least 1.")
+        arrays = as_histories(histories)
+        if not arrays:
+            return []
+        excluded = np.asarray(list(exclude), dtype=np.int64)
+        return self._ranked(arrays, k, excluded, exclude_history)
+
+    def _ranked(
+        self, arrays: list[np.ndarray], k: int, excluded: np.ndarray, exclude_history: bool
+    ) -> list[tuple[list[int], list[float]]]:
+        """ranked_batch() for checked arguments: rank every row of score_batch."""
+        # score_batch's array is the caller's own: the banned items are set to -inf in it.
+        all_scores = np.asarray(self.score_batch(arrays), dtype=np.float32)
+        for row, history in enumerate(arrays):
+            all_scores[row, excluded] = -np.inf
+            if exclude_history:
+                all_scores[row, history] = -np.inf
+        tops = top_k(all_scores, k)
+        ranked = []
+        for scores, order in zip(all_scores, tops, strict=True):
+            order = order[np.isfinite(scores[order])]
+            ranked.append((order.tolist(), scores[order].tolist()))
+        return ranked
 
     # -- persistence ----------------------------------------------------------------------
 

@@ -104,18 +104,16 @@ class Blender:
             raise ValueError("k must be at least 1.")
         rules = rules or self.rules
         banned = set(exclude) | set(rules.just_bought)
+        # Each source's candidates as plain item lists: fusion needs only their ranks.
         proposals = [
-            source.recommender.recommend_batch(
-                histories, k=source.candidates, exclude=banned, with_anchors=False
-            )
+            source.recommender.ranked_batch(histories, k=source.candidates, exclude=banned)
             for source in self.sources
         ]
-        return [
-            self._anchored(
-                history, self._fuse(history, [found[row] for found in proposals], k, rules, banned)
-            )
-            for row, history in enumerate(histories)
-        ]
+        lists = []
+        for row, history in enumerate(histories):
+            candidates = [found[row][0] for found in proposals]
+            lists.append(self._anchored(history, self._fuse(history, candidates, k, rules, banned)))
+        return lists
 
     def _anchored(
         self, history: Sequence[int], fused: list[tuple[Recommendation, int | None]]
@@ -132,7 +130,7 @@ class Blender:
     def _fuse(
         self,
         history: Sequence[int],
-        proposals: list[list[Recommendation]],
+        proposals: list[list[int]],
         k: int,
         rules: BusinessRules,
         banned: set[int],
@@ -144,12 +142,12 @@ class Blender:
         for s, (source, proposed) in enumerate(zip(self.sources, proposals, strict=True)):
             reason = source.reason or source.recommender.reason
             for rank, item in enumerate(proposed):
-                if not rules.allows(item.item):
+                if not rules.allows(item):
                     continue
                 share = source.weight / (self.fusion_k + rank + 1)
-                fused[item.item] = fused.get(item.item, 0.0) + share
-                if share > best.get(item.item, (-1.0, "", None))[0]:
-                    best[item.item] = (share, reason, s)
+                fused[item] = fused.get(item, 0.0) + share
+                if share > best.get(item, (-1.0, "", None))[0]:
+                    best[item] = (share, reason, s)
         floor = min(fused.values(), default=1.0 / (self.fusion_k + 1))
         seen = set(history)
         for item, boost in rules.boost.items():

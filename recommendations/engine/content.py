@@ -68,7 +68,7 @@ class ContentRecommender(Recommender):
             recent, weights = self._weights(history)
             if len(recent):
                 profiles[u] = weights @ self.embeddings[recent]
-        return (unit_rows(profiles) @ self.embeddings.T).astype(np.float32)
+        return (unit_rows(profiles) @ self.embeddings.T).astype(np.float32, copy=False)
 
     def anchors(self, history: Sequence[int], items: Sequence[int]) -> list[int | None]:
         recent, weights = self._weights(np.asarray(history, dtype=np.int64))

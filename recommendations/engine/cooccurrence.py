@@ -114,6 +114,7 @@ class CooccurrenceRecommender(Recommender):
     def __init__(self, config=None, **overrides) -> None:
         super().__init__(config, **overrides)
         self.reason = self.config.reason
+        self._by_backfill: np.ndarray | None = None
 
     def _fit(self, data: InteractionData, validation: EvalSet | None) -> None:
         counts = pair_counts(data, self.config)
@@ -135,17 +136,52 @@ class CooccurrenceRecommender(Recommender):
         self.similarity = similarity.astype(np.float32).tocsr()
         self.similarity.sort_indices()  # anchors() searches each row's columns
         self.backfill = (BACKFILL * normalised(occurrences)).astype(np.float32)
+        self._by_backfill = None
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
         self._check_fitted()
+        scores = self._neighbour_votes(as_histories(histories)).toarray()
+        scores += self.backfill[None, :]
+        return scores
+
+    def _neighbour_votes(self, histories: list[np.ndarray]) -> sp.csr_matrix:
+        """The voting part of score_batch (no backfill), sparse: (histories x items) float32."""
         votes = history_matrix(
-            as_histories(histories),
-            self.num_items,
-            self.config.history_length,
-            self.config.recency_decay,
+            histories, self.num_items, self.config.history_length, self.config.recency_decay
         ).astype(np.float32)
-        scores = (votes @ self.similarity).toarray()
-        return (scores + self.backfill[None, :]).astype(np.float32)
+        return (votes @ self.similarity).tocsr()
+
+    def _ranked(
+        self, arrays: list[np.ndarray], k: int, excluded: np.ndarray, exclude_history: bool
+    ) -> list[tuple[list[int], list[float]]]:
+        """The base class's ranking (every row of score_batch) without a dense
+        (histories x catalogue) matrix: an item's score is its sparse vote plus its backfill,
+        the same float32 sum as score_batch's, so the k best are among the items with a vote
+        and the best-backfilled items without one. Ties go to the lower item index, as
+        `top_k`'s do."""
+        votes = self._neighbour_votes(arrays)
+        by_backfill = self._backfill_order()
+        ranked = []
+        for row, history in enumerate(arrays):
+            banned = np.concatenate([excluded, history]) if exclude_history else excluded
+            start, end = votes.indptr[row], votes.indptr[row + 1]
+            voted = votes.indices[start:end].astype(np.int64)
+            values = votes.data[start:end] + self.backfill[voted]
+            allowed = ~np.isin(voted, banned)
+            voted, values = voted[allowed], values[allowed]
+            rest = by_backfill[: k + len(voted) + len(banned)]
+            rest = rest[~np.isin(rest, voted) & ~np.isin(rest, banned)][:k]
+            items = np.concatenate([voted, rest])
+            scores = np.concatenate([values, self.backfill[rest]])
+            best = np.lexsort((items, -scores))[:k]
+            ranked.append((items[best].tolist(), scores[best].tolist()))
+        return ranked
+
+    def _backfill_order(self) -> np.ndarray:
+        """Every item by backfill, best first, ties by lower index (computed once)."""
+        if self._by_backfill is None:
+            self._by_backfill = np.argsort(-self.backfill, kind="stable")
+        return self._by_backfill
 
     def anchors(self, history: Sequence[int], items: Sequence[int]) -> list[int | None]:
         history = np.asarray(history, dtype=np.int64)[-self.config.history_length :][::-1]
@@ -184,3 +220,4 @@ class CooccurrenceRecommender(Recommender):
         )
         self.similarity.sort_indices()
         self.backfill = arrays["backfill"]
+        self._by_backfill = None

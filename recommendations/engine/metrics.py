@@ -49,18 +49,38 @@ def target_ranks(
 ) -> np.ndarray:
     """0-based rank of each row's target among all items, history items excluded.
 
-    rank_u = #{i : s_ui > s_ut} + #{i < t : s_ui = s_ut}, after setting history items (other
-    than t) to -inf. A copy of `scores` is masked; the argument is left unchanged.
+    rank_u = #{i : s_ui > s_ut} + #{i < t : s_ui = s_ut}, with history items (other than t)
+    counted as -inf. `scores` is left unchanged and not copied: the counts are taken over the
+    whole row (two comparisons, on all cores by torch), then each history item's part is
+    replaced by what -inf would have counted. Over 100,000 items this is the cost of ranking,
+    so it must not make float64 copies of (users x catalogue) matrices.
     """
-    scores = np.array(scores, dtype=np.float64, copy=True)
+    scores = np.ascontiguousarray(scores)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
     targets = np.asarray(targets, dtype=np.int64)
+    users = np.arange(len(targets))
+    target_scores = scores[users, targets]
+    table = torch.from_numpy(scores)
+    threshold = torch.from_numpy(target_scores)[:, None]
+    ranks = (table > threshold).sum(dim=1).numpy().astype(np.int64)
+    tied = (table == threshold).sum(dim=1).numpy() > 1  # more than the target itself
+    for u in np.flatnonzero(tied):
+        ranks[u] += np.count_nonzero(scores[u, : targets[u]] == target_scores[u])
     if histories is not None:
-        mask_history(scores, histories, keep=targets)
-    target_scores = scores[np.arange(len(targets)), targets][:, None]
-    above = (scores > target_scores).sum(axis=1)
-    before = np.arange(scores.shape[1])[None, :] < targets[:, None]
-    tied_before = ((scores == target_scores) & before).sum(axis=1)
-    return (above + tied_before).astype(np.int64)
+        rows = np.repeat(users, [len(h) for h in histories])
+        if len(rows):
+            cols = np.concatenate(histories).astype(np.int64)
+            pairs = np.unique(np.stack([rows, cols], axis=1), axis=0)  # an item seen twice
+            rows, cols = pairs[:, 0], pairs[:, 1]
+            other = cols != targets[rows]
+            rows, cols = rows[other], cols[other]
+            value, target, before = scores[rows, cols], target_scores[rows], cols < targets[rows]
+            counted = (value > target) | ((value == target) & before)
+            as_masked = (target == -np.inf) & before  # -inf ties only with a -inf target
+            ranks -= np.bincount(rows, weights=counted, minlength=len(ranks)).astype(np.int64)
+            ranks += np.bincount(rows, weights=as_masked, minlength=len(ranks)).astype(np.int64)
+    return ranks
 
 
 def hit_rate(ranks: np.ndarray, k: int) -> float:
@@ -119,12 +139,14 @@ def exposure_by_group(
     group is shown more often than its share of the catalogue.
     """
     groups = np.asarray(item_groups, dtype=object)
-    names, catalogue_counts = np.unique(groups, return_counts=True)
-    shown = groups[np.asarray(top_items).ravel()]
+    names, codes, catalogue_counts = np.unique(groups, return_inverse=True, return_counts=True)
+    shown = np.asarray(top_items, dtype=np.int64).ravel()
+    # Slots per group in one count over group codes (not one pass over the slots per group).
+    shown_counts = np.bincount(codes.ravel()[shown], minlength=len(names))
     total_shown = max(len(shown), 1)
     report: dict[str, dict[str, float]] = {}
-    for name, count in zip(names, catalogue_counts, strict=True):
-        exposure = float(np.sum(shown == name)) / total_shown
+    for name, count, slots in zip(names, catalogue_counts, shown_counts, strict=True):
+        exposure = float(slots) / total_shown
         share = float(count) / len(groups)
         report[str(name)] = {
             "exposure": exposure,
@@ -213,7 +235,9 @@ def evaluate(
     num_items = 0
     for start in range(0, len(targets), batch_size):
         batch = list(histories[start : start + batch_size])
-        scores = np.asarray(scorer(batch), dtype=np.float64)
+        scores = np.array(scorer(batch))  # a copy: its history items are masked below
+        if scores.dtype not in (np.float32, np.float64):
+            scores = scores.astype(np.float64)
         num_items = scores.shape[1]
         batch_targets = targets[start : start + batch_size]
         ranks.append(target_ranks(scores, batch_targets, batch))

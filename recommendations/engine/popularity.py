@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommendations.engine.base import Recommendation, Recommender, register
+from recommendations.engine.base import Recommender, register
 from recommendations.engine.data import EvalSet, InteractionData
 from recommendations.engine.metrics import top_k
 
@@ -39,14 +39,9 @@ class SameForEveryone(Recommender):
         self._check_fitted()
         return np.tile(self.item_scores, (len(histories), 1))
 
-    def _recommend_arrays(
-        self,
-        arrays: list[np.ndarray],
-        k: int,
-        excluded: np.ndarray,
-        exclude_history: bool,
-        with_anchors: bool,
-    ) -> list[list[Recommendation]]:
+    def _ranked(
+        self, arrays: list[np.ndarray], k: int, excluded: np.ndarray, exclude_history: bool
+    ) -> list[tuple[list[int], list[float]]]:
         """The catalogue is ranked once for the whole batch (the first k + longest history
         items), and each history's own items are dropped from that ranking: the same lists
         as ranking every row of score_batch, without a pass over the catalogue per history.
@@ -56,13 +51,13 @@ class SameForEveryone(Recommender):
         longest = max(len(history) for history in arrays) if exclude_history else 0
         order = top_k(scores[None, :], k + longest)[0]
         order = order[np.isfinite(scores[order])]
-        ranked = list(zip(order.tolist(), scores[order].tolist(), strict=True))
-        lists = []
+        items, values = order.tolist(), scores[order].tolist()
+        ranked = []
         for history in arrays:
             banned = set(history.tolist()) if exclude_history else set()
-            found = [item for item in ranked if item[0] not in banned][:k]
-            lists.append([Recommendation(i, value, self.reason) for i, value in found])
-        return lists
+            kept = [n for n, item in enumerate(items) if item not in banned][:k]
+            ranked.append(([items[n] for n in kept], [values[n] for n in kept]))
+        return ranked
 
 
 @dataclass(frozen=True)

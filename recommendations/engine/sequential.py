@@ -393,8 +393,12 @@ class SequentialRecommender(Recommender):
             targets = all_targets[chosen]
             transformer = _softmax_rows(self.transformer_scores(histories))
             votes = _vote_shares(partner.score_batch(histories))
+            # The same float32 steps as score_batch's mixing, into two reused buffers.
+            mixed, share = np.empty_like(transformer), np.empty_like(votes)
             for weight in FUSION_GRID:
-                mixed = (1.0 - weight) * transformer + weight * votes
+                np.multiply(transformer, 1.0 - weight, out=mixed)
+                np.multiply(votes, weight, out=share)
+                mixed += share
                 ranks[weight].append(target_ranks(mixed, targets, histories))
         by_weight = {w: ndcg(np.concatenate(r), 10) for w, r in ranks.items()}
         best = max(FUSION_GRID, key=lambda w: (round(by_weight[w], 12), -w))
@@ -424,14 +428,21 @@ class SequentialRecommender(Recommender):
         histories = as_histories(histories)
         scores = self.transformer_scores(histories)
         present = [i for i, h in enumerate(histories) if len(h)]
-        if self.partner is not None and present:
-            w = self.fusion_weight
-            chosen = [histories[i] for i in present]
-            votes = _vote_shares(self.partner.score_batch(chosen))
-            mixed = _softmax_rows(scores[present])
-            mixed *= 1.0 - w
-            mixed += w * votes
-            scores[present] = mixed
+        if self.partner is None or not present:
+            return scores
+        # Mixed in place: each (histories x catalogue) matrix is made once (the softmax's and
+        # the votes'), as these are the largest arrays of making every customer's list.
+        every = len(present) == len(histories)
+        chosen = histories if every else [histories[i] for i in present]
+        mixed = _softmax_rows(scores if every else scores[present])
+        votes = _vote_shares(self.partner.score_batch(chosen))
+        w = self.fusion_weight
+        mixed *= 1.0 - w
+        votes *= w
+        mixed += votes
+        if every:
+            return mixed
+        scores[present] = mixed
         return scores
 
     def anchors(self, history: Sequence[int], items: Sequence[int]) -> list[int | None]:
@@ -447,17 +458,21 @@ class SequentialRecommender(Recommender):
         was_training = model.training
         model.eval()
         device = next(model.parameters()).device
-        scores = np.zeros((len(histories), self.num_items), dtype=np.float32)
         present = [i for i, h in enumerate(histories) if len(h)]
+        logits = None
         if present:
             recent = [histories[i][-self.config.max_length :] for i in present]
             padded = torch.from_numpy(left_pad(recent)).to(device)
             states = model.encode(padded)[:, -1]
-            scores[present] = model.item_logits(states).float().cpu().numpy()
-        empty = [i for i, h in enumerate(histories) if not len(h)]
-        if empty:  # nothing to attend to: fall back to popularity
-            scores[empty] = self.item_counts.astype(np.float32)
+            logits = model.item_logits(states).float().cpu().numpy()
         model.train(was_training)
+        if present and len(present) == len(histories):
+            return logits  # no copy into a second (histories x catalogue) matrix
+        scores = np.zeros((len(histories), self.num_items), dtype=np.float32)
+        if present:
+            scores[present] = logits
+        empty = [i for i, h in enumerate(histories) if not len(h)]
+        scores[empty] = self.item_counts.astype(np.float32)  # nothing to attend to: popularity
         return scores
 
     def _state(self) -> dict[str, np.ndarray]:
@@ -493,9 +508,12 @@ def _softmax_rows(logits: np.ndarray) -> np.ndarray:
 
 
 def _vote_shares(votes: np.ndarray) -> np.ndarray:
-    """Co-occurrence scores as a distribution per row (negatives clipped; all-zero rows stay)."""
-    votes = np.maximum(np.asarray(votes, dtype=np.float32), 0.0)
-    return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+    """Co-occurrence scores as a distribution per row (negatives clipped; all-zero rows stay),
+    made in `votes` itself when it is float32 (score_batch's arrays are the caller's own)."""
+    votes = np.asarray(votes, dtype=np.float32)
+    np.maximum(votes, 0.0, out=votes)
+    votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+    return votes
 
 
 def _describe(entry: dict[str, Any]) -> str:

@@ -42,6 +42,30 @@ def test_target_rank_leaves_the_scores_unchanged():
     assert scores.tolist() == [[0.5, 0.1]]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_target_rank_equals_ranking_the_masked_scores(dtype):
+    # The definition, computed the long way: mask a copy, then count per row.
+    rng = np.random.default_rng(4)
+    scores = rng.integers(0, 5, size=(60, 40)).astype(dtype)  # ties everywhere
+    scores[rng.random(scores.shape) < 0.1] = -np.inf
+    scores[0, :] = -np.inf  # a target (and everything else) at -inf
+    targets = rng.integers(0, 40, size=60)
+    histories = [rng.integers(0, 40, size=rng.integers(0, 8)) for _ in range(60)]
+    histories[1] = np.array([targets[1], 3, 3, targets[1]])  # repeats, the target among them
+    expected = []
+    for row, target, history in zip(scores, targets, histories, strict=True):
+        masked = row.copy()
+        masked[[i for i in history if i != target]] = -np.inf
+        above = np.count_nonzero(masked > masked[target])
+        expected.append(above + np.count_nonzero(masked[:target] == masked[target]))
+
+    assert target_ranks(scores, targets, histories).tolist() == expected
+    assert target_ranks(scores, targets).tolist() == [
+        np.count_nonzero(r > r[t]) + np.count_nonzero(r[:t] == r[t])
+        for r, t in zip(scores, targets, strict=True)
+    ]
+
+
 def test_ranking_metrics_match_hand_computed_values():
     ranks = np.array([0, 2, 10, 4])
 

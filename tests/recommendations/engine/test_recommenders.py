@@ -113,13 +113,39 @@ def test_same_for_everyone_lists_equal_ranking_every_row(name):
     histories = [rng.choice(30, size=n, replace=False).tolist() for n in (0, 1, 5, 12, 29)]
 
     for k, exclude, exclude_history in [(5, [], True), (10, [3, 4], True), (8, [1], False)]:
-        shortcut = model.recommend_batch(histories, k, exclude, exclude_history)
+        shortcut = model.ranked_batch(histories, k, exclude, exclude_history)
         # The generic path: rank every row of score_batch.
-        generic = Recommender._recommend_arrays(
-            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history, True
+        generic = Recommender._ranked(
+            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history
         )
 
         assert shortcut == generic
+
+
+@pytest.mark.parametrize("normalisation", ["cosine", "none"])
+def test_cooccurrence_lists_equal_ranking_every_row(normalisation):
+    from recommendations.engine.base import Recommender, as_histories
+
+    rng = np.random.default_rng(3)
+    # Short sequences over few items: many items share a vote or a backfill, and some are
+    # never seen (backfill 0), so the item index breaks many ties.
+    data = InteractionData.from_sequences(
+        [rng.choice(40, size=rng.integers(2, 5), replace=False).tolist() for _ in range(60)],
+        num_items=50,
+    )
+    model = create("cooccurrence", normalisation=normalisation).fit(data)
+    histories = [rng.choice(50, size=n, replace=False).tolist() for n in (0, 1, 3, 7, 45)]
+
+    for k, exclude, exclude_history in [(5, [], True), (12, [3, 4], True), (50, [1], False)]:
+        sparse = model.ranked_batch(histories, k, exclude, exclude_history)
+        # The generic path: rank every row of score_batch.
+        generic = Recommender._ranked(
+            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history
+        )
+
+        assert sparse == generic
+        banned = set(exclude) | (set(histories[-1]) if exclude_history else set())
+        assert len(sparse[-1][0]) == min(k, 50 - len(banned))  # every allowed item, when few
 
 
 def test_content_returns_the_nearest_embedding():
