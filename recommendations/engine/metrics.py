@@ -51,9 +51,11 @@ def target_ranks(
 
     rank_u = #{i : s_ui > s_ut} + #{i < t : s_ui = s_ut}, with history items (other than t)
     counted as -inf. `scores` is left unchanged and not copied: the counts are taken over the
-    whole row (two comparisons, on all cores by torch), then each history item's part is
-    replaced by what -inf would have counted. Over 100,000 items this is the cost of ranking,
-    so it must not make float64 copies of (users x catalogue) matrices.
+    whole row (two comparisons), then each history item's part is replaced by what -inf
+    would have counted. Over 100,000 items this is the cost of ranking, so it makes no
+    float64 copy of the (users x catalogue) matrix: numpy's count_nonzero of a comparison
+    took 74 ms on (1024, 100,000) float32 scores, a float64 copy 1,134 ms and torch's sum of
+    the same comparison 867 ms (2 shared cores, AMD EPYC, 2026-11-30).
     """
     scores = np.ascontiguousarray(scores)
     if scores.dtype not in (np.float32, np.float64):
@@ -61,10 +63,9 @@ def target_ranks(
     targets = np.asarray(targets, dtype=np.int64)
     users = np.arange(len(targets))
     target_scores = scores[users, targets]
-    table = torch.from_numpy(scores)
-    threshold = torch.from_numpy(target_scores)[:, None]
-    ranks = (table > threshold).sum(dim=1).numpy().astype(np.int64)
-    tied = (table == threshold).sum(dim=1).numpy() > 1  # more than the target itself
+    threshold = target_scores[:, None]
+    ranks = np.count_nonzero(scores > threshold, axis=1).astype(np.int64)
+    tied = np.count_nonzero(scores == threshold, axis=1) > 1  # more than the target itself
     for u in np.flatnonzero(tied):
         ranks[u] += np.count_nonzero(scores[u, : targets[u]] == target_scores[u])
     if histories is not None:
