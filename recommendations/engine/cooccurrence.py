@@ -105,6 +105,16 @@ def history_matrix(
     )
 
 
+@dataclass(frozen=True)
+class VoteShares:
+    """Rows of score_batch / their sums, in parts: row r is (votes[r] + backfill) * row_scale[r].
+    A mixture adds them to a dense matrix without making a dense one of its own."""
+
+    votes: sp.csr_matrix
+    backfill: np.ndarray
+    row_scale: np.ndarray
+
+
 @register("cooccurrence")
 class CooccurrenceRecommender(Recommender):
     """Neighbours by shared sequences (sessions or orders), voted by the latest history items."""
@@ -143,6 +153,16 @@ class CooccurrenceRecommender(Recommender):
         scores = self._neighbour_votes(as_histories(histories)).toarray()
         scores += self.backfill[None, :]
         return scores
+
+    def vote_shares(self, histories: Sequence[Sequence[int]]) -> VoteShares:
+        """score_batch's rows as distributions (each row / its sum), kept in their parts."""
+        self._check_fitted()
+        votes = self._neighbour_votes(as_histories(histories))
+        np.maximum(votes.data, 0.0, out=votes.data)  # no negative vote (as none is made)
+        totals = np.asarray(votes.sum(axis=1), dtype=np.float64).ravel() + float(
+            self.backfill.sum(dtype=np.float64)
+        )
+        return VoteShares(votes, self.backfill, 1.0 / np.maximum(totals, 1e-12))
 
     def _neighbour_votes(self, histories: list[np.ndarray]) -> sp.csr_matrix:
         """The voting part of score_batch (no backfill), sparse: (histories x items) float32."""

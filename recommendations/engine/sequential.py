@@ -40,6 +40,8 @@ same sequences, and the served scores are the mixture of the two next-item distr
 
     p(i) = (1 - w) * softmax(s)_i + w * c_i / sum_j c_j      (c: co-occurrence votes, >= 0)
 
+(c is sparse votes plus a popularity backfill; it is mixed in without a dense copy, `_mix`)
+
 with w chosen from FUSION_GRID by NDCG@10 on the validation set (ties: the smaller weight),
 computed in float32 by torch: over 100,000 items the float64 softmax took about ten times as
 long on the CPU, and the nightly lists mix every customer's distribution.
@@ -72,6 +74,7 @@ from recommendations.engine.base import Recommender, as_histories, config_from_d
 from recommendations.engine.cooccurrence import (
     CooccurrenceConfig,
     CooccurrenceRecommender,
+    VoteShares,
     pair_counts,
 )
 from recommendations.engine.data import EvalSet, InteractionData
@@ -392,13 +395,10 @@ class SequentialRecommender(Recommender):
             histories = as_histories([validation.histories[u] for u in chosen])
             targets = all_targets[chosen]
             transformer = _softmax_rows(self.transformer_scores(histories))
-            votes = _vote_shares(partner.score_batch(histories))
-            # The same float32 steps as score_batch's mixing, into two reused buffers.
-            mixed, share = np.empty_like(transformer), np.empty_like(votes)
+            votes = partner.vote_shares(histories)
+            mixed = np.empty_like(transformer)  # reused: score_batch's mixing, each weight
             for weight in FUSION_GRID:
-                np.multiply(transformer, 1.0 - weight, out=mixed)
-                np.multiply(votes, weight, out=share)
-                mixed += share
+                _mix(transformer, votes, weight, out=mixed)
                 ranks[weight].append(target_ranks(mixed, targets, histories))
         by_weight = {w: ndcg(np.concatenate(r), 10) for w, r in ranks.items()}
         best = max(FUSION_GRID, key=lambda w: (round(by_weight[w], 12), -w))
@@ -430,16 +430,13 @@ class SequentialRecommender(Recommender):
         present = [i for i, h in enumerate(histories) if len(h)]
         if self.partner is None or not present:
             return scores
-        # Mixed in place: each (histories x catalogue) matrix is made once (the softmax's and
-        # the votes'), as these are the largest arrays of making every customer's list.
+        # Mixed in place into the softmax, the one (histories x catalogue) matrix made here
+        # besides the logits: these are the largest arrays of making every customer's list.
         every = len(present) == len(histories)
         chosen = histories if every else [histories[i] for i in present]
-        mixed = _softmax_rows(scores if every else scores[present])
-        votes = _vote_shares(self.partner.score_batch(chosen))
-        w = self.fusion_weight
-        mixed *= 1.0 - w
-        votes *= w
-        mixed += votes
+        probabilities = _softmax_rows(scores if every else scores[present])
+        votes = self.partner.vote_shares(chosen)
+        mixed = _mix(probabilities, votes, self.fusion_weight, out=probabilities)
         if every:
             return mixed
         scores[present] = mixed
@@ -507,13 +504,21 @@ def _softmax_rows(logits: np.ndarray) -> np.ndarray:
     return torch.softmax(tensor, dim=1).numpy()
 
 
-def _vote_shares(votes: np.ndarray) -> np.ndarray:
-    """Co-occurrence scores as a distribution per row (negatives clipped; all-zero rows stay),
-    made in `votes` itself when it is float32 (score_batch's arrays are the caller's own)."""
-    votes = np.asarray(votes, dtype=np.float32)
-    np.maximum(votes, 0.0, out=votes)
-    votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
-    return votes
+def _mix(
+    probabilities: np.ndarray, votes: VoteShares, weight: float, out: np.ndarray
+) -> np.ndarray:
+    """out = (1 - w) * probabilities + w * vote shares (out may be `probabilities` itself).
+
+    The vote shares are never made dense: their backfill part is one vector per catalogue,
+    added to every row scaled by the row's w / total (a rank-one update), and their sparse
+    part is added at its own cells."""
+    np.multiply(probabilities, 1.0 - weight, out=out)
+    scale = (weight * votes.row_scale).astype(np.float32)
+    torch.from_numpy(out).addr_(torch.from_numpy(scale), torch.from_numpy(votes.backfill))
+    sparse = votes.votes
+    rows = np.repeat(np.arange(sparse.shape[0]), np.diff(sparse.indptr))
+    out[rows, sparse.indices] += sparse.data * scale[rows]
+    return out
 
 
 def _describe(entry: dict[str, Any]) -> str:

@@ -253,6 +253,10 @@ def test_sequential_fuses_cooccurrence_with_the_weight_the_validation_set_choose
         votes / votes.sum(axis=1, keepdims=True)
     )
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-7)
+    # An empty history in the batch gets the popularity fallback; the others the same mixture.
+    partial = model.score_batch([[], [5, 8]])
+    np.testing.assert_array_equal(partial[0], model.item_counts.astype(np.float32))
+    np.testing.assert_allclose(partial[1], scores[1], rtol=1e-6)
     [top] = model.recommend([5, 8], k=1)
     assert top.item == (7 * 8 + 3) % 30 and top.anchor == 8
     # The co-occurrence model and the weight are saved with the transformer.
