@@ -100,10 +100,24 @@ def test_cooccurrence_anchor_is_the_history_item_with_the_largest_vote(tmp_path)
             assert model.anchors(history.tolist(), items.tolist()) == expected
 
 
-@pytest.mark.parametrize("name", ["popularity", "trending"])
-def test_same_for_everyone_lists_equal_ranking_every_row(name):
+def assert_ranked_like_every_row(model, histories, cases):
+    """model.ranked_batch (a recommender's own shortcut) against the base class's ranking of
+    every row of score_batch, for each (k, exclude, exclude_history); returns the lists."""
     from recommendations.engine.base import Recommender, as_histories
 
+    found = []
+    for k, exclude, exclude_history in cases:
+        shortcut = model.ranked_batch(histories, k, exclude, exclude_history)
+        generic = Recommender._ranked(
+            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history
+        )
+        assert shortcut == generic
+        found.append(shortcut)
+    return found
+
+
+@pytest.mark.parametrize("name", ["popularity", "trending"])
+def test_same_for_everyone_lists_equal_ranking_every_row(name):
     rng = np.random.default_rng(2)
     # Few distinct counts, so the ranking is full of ties that the item index must break.
     data = InteractionData.from_sequences(
@@ -112,20 +126,13 @@ def test_same_for_everyone_lists_equal_ranking_every_row(name):
     model = create(name).fit(data)
     histories = [rng.choice(30, size=n, replace=False).tolist() for n in (0, 1, 5, 12, 29)]
 
-    for k, exclude, exclude_history in [(5, [], True), (10, [3, 4], True), (8, [1], False)]:
-        shortcut = model.ranked_batch(histories, k, exclude, exclude_history)
-        # The generic path: rank every row of score_batch.
-        generic = Recommender._ranked(
-            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history
-        )
-
-        assert shortcut == generic
+    assert_ranked_like_every_row(
+        model, histories, [(5, [], True), (10, [3, 4], True), (8, [1], False)]
+    )
 
 
 @pytest.mark.parametrize("normalisation", ["cosine", "none"])
 def test_cooccurrence_lists_equal_ranking_every_row(normalisation):
-    from recommendations.engine.base import Recommender, as_histories
-
     rng = np.random.default_rng(3)
     # Short sequences over few items: many items share a vote or a backfill, and some are
     # never seen (backfill 0), so the item index breaks many ties.
@@ -135,17 +142,13 @@ def test_cooccurrence_lists_equal_ranking_every_row(normalisation):
     )
     model = create("cooccurrence", normalisation=normalisation).fit(data)
     histories = [rng.choice(50, size=n, replace=False).tolist() for n in (0, 1, 3, 7, 45)]
+    cases = [(5, [], True), (12, [3, 4], True), (50, [1], False)]
 
-    for k, exclude, exclude_history in [(5, [], True), (12, [3, 4], True), (50, [1], False)]:
-        sparse = model.ranked_batch(histories, k, exclude, exclude_history)
-        # The generic path: rank every row of score_batch.
-        generic = Recommender._ranked(
-            model, as_histories(histories), k, np.asarray(exclude, np.int64), exclude_history
-        )
+    lists = assert_ranked_like_every_row(model, histories, cases)
 
-        assert sparse == generic
+    for (k, exclude, exclude_history), ranked in zip(cases, lists, strict=True):
         banned = set(exclude) | (set(histories[-1]) if exclude_history else set())
-        assert len(sparse[-1][0]) == min(k, 50 - len(banned))  # every allowed item, when few
+        assert len(ranked[-1][0]) == min(k, 50 - len(banned))  # every allowed item, when few
 
 
 def test_content_returns_the_nearest_embedding():
