@@ -32,15 +32,11 @@ Scorer = Callable[[Sequence[np.ndarray]], np.ndarray]
 """scorer(histories) -> (len(histories), num_items) scores, higher is better."""
 
 
-def mask_history(scores: np.ndarray, histories: Sequence[np.ndarray], keep=None) -> np.ndarray:
-    """Set each row's history items to -inf in place (keep[u], when given, stays untouched)."""
+def mask_history(scores: np.ndarray, histories: Sequence[np.ndarray]) -> np.ndarray:
+    """Set each row's history items to -inf in place."""
     rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
     if len(rows):
-        cols = np.concatenate(histories)
-        if keep is not None:
-            own = cols == np.asarray(keep)[rows]
-            rows, cols = rows[~own], cols[~own]
-        scores[rows, cols] = -np.inf
+        scores[rows, np.concatenate(histories)] = -np.inf
     return scores
 
 
@@ -57,7 +53,7 @@ def target_ranks(
     took 74 ms on (1024, 100,000) float32 scores, a float64 copy 1,134 ms and torch's sum of
     the same comparison 867 ms (2 shared cores, AMD EPYC, 2026-11-30).
     """
-    scores = np.ascontiguousarray(scores)
+    scores = np.asarray(scores)
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
     targets = np.asarray(targets, dtype=np.int64)
