@@ -11,6 +11,7 @@ from ml.selectors import alias_get
 from recommendations import selectors, serving
 from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
+from shop.paginators import EstimatedCountPaginator
 
 INSPECT_PERMISSION = "recommendations.view_personallist"
 METRIC_COLUMNS = (
@@ -81,15 +82,25 @@ def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
     return context
 
 
+class ListVersionFilter(admin.RelatedFieldListFilter):
+    """The recommendation versions that made lists, one index probe per version: the
+    related-only filter's DISTINCT over the lists took 176 ms of a 393 ms page with a
+    million of them (benchmarks/scale_data.py --store, 2026-11-30)."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(version.pk, str(version)) for version in selectors.versions_with_lists()]
+
+
 @admin.register(PersonalList)
 class PersonalListAdmin(admin.ModelAdmin):
     change_list_template = "recommendations/personallist_change_list.html"
     list_display = ["customer", "model_version", "item_count", "computed_at"]
     list_select_related = ["customer", "model_version"]
-    list_filter = [("model_version", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [("model_version", ListVersionFilter)]
     search_fields = ["=customer__external_id", "customer__email"]
     raw_id_fields = ["customer"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # a list per customer: millions on a large store
 
     def has_add_permission(self, request):
         return False

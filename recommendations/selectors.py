@@ -9,9 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from ml.models import Job
+from ml.models import Job, ModelVersion
 from recommendations.bundle import EVENT_WEIGHTS, Catalogue
 from recommendations.models import ListEvent, PersonalList
 from shop import selectors as shop_selectors
@@ -100,6 +100,16 @@ def customer_histories(*, catalogue: Catalogue) -> dict[int, list[int]]:
         customer_id: collapse_repeats(steps[customer_id])[1][-HISTORY_LENGTH:]
         for customer_id in sorted(steps)
     }
+
+
+def versions_with_lists() -> QuerySet[ModelVersion]:
+    """The recommendation versions that made personal lists, newest first: one index probe
+    per version, not a DISTINCT over every list (a million on a large store)."""
+    return (
+        ModelVersion.objects.filter(task=RECS_TASK)
+        .filter(Exists(PersonalList.objects.filter(model_version=OuterRef("pk"))))
+        .order_by("-pk")
+    )
 
 
 def list_fingerprints(*, version_id: int) -> dict[int, int | None]:

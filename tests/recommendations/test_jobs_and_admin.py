@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from ml import services as ml_services
-from ml.models import Job
+from ml.models import Job, ModelVersion
 from ml.selectors import alias_get
 from ml.serving import model_cache
 from recommendations import services, serving
@@ -122,6 +122,14 @@ def test_personal_lists_changelist_is_paginated_with_bounded_queries(
         response = client.get("/admin/recommendations/personallist/")
     assert response.status_code == 200
     assert "Recommendation inspector" in response.content.decode()
+    # The version filter offers the versions that made lists, and filters by them.
+    from recommendations.selectors import versions_with_lists
+
+    version = PersonalList.objects.values_list("model_version", flat=True).first()
+    assert version is not None
+    assert list(versions_with_lists()) == [ModelVersion.objects.get(pk=version)]
+    PersonalList.objects.all().delete()
+    assert list(versions_with_lists()) == []
 
 
 @pytest.mark.django_db
