@@ -85,7 +85,8 @@ def inspector_context(customer_id: int | None, session_id: str = "") -> dict:
 class ListVersionFilter(admin.RelatedFieldListFilter):
     """The recommendation versions that made lists, one index probe per version: the
     related-only filter's DISTINCT over the lists took 176 ms of a 393 ms page with a
-    million of them (benchmarks/scale_data.py --store, 2026-11-30)."""
+    million of them (a one-off timing on benchmarks/scale_data.py's full-size store,
+    2026-11-30)."""
 
     def field_choices(self, field, request, model_admin):
         return [(version.pk, str(version)) for version in selectors.versions_with_lists()]
