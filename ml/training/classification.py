@@ -294,7 +294,9 @@ def train_classifier(
         lexical, fusion = None, None
         if config.lexical_fusion:
             report(outcome["total_steps"], outcome["total_steps"], "Fitting the lexical model")
-            lexical, fusion = _fit_lexical(splits, encoding, validation_scores)
+            lexical, fusion = _fit_lexical(
+                splits, encoding, validation_scores, balanced=config.class_weighting
+            )
             validation_scores = lexical.fuse(validation_scores, splits.validation.texts)
         offsets = None
         if config.tune_class_offsets:
@@ -544,18 +546,21 @@ def _logits(loaded: Any, texts: Sequence[str], config: ClassifierTrainConfig, de
 
 
 def _fit_lexical(
-    splits: DatasetSplits, encoding: LabelEncoding, validation_logits: Any
+    splits: DatasetSplits, encoding: LabelEncoding, validation_logits: Any, *, balanced: bool
 ) -> tuple[LexicalModel, dict[str, Any]]:
     """The lexical model of the training rows, its fusion weight chosen on the validation
     rows, and what the registry records about the choice."""
     started = time.perf_counter()
-    lexical = fit_lexical(splits.train.texts, splits.train.labels, encoding.num_classes)
+    lexical = fit_lexical(
+        splits.train.texts, splits.train.labels, encoding.num_classes, balanced=balanced
+    )
     choice = choose_fusion_weight(
         lexical, validation_logits, splits.validation.texts, splits.validation.labels
     )
     lexical.weight = choice.weight
     return lexical, {
         "model": "TF-IDF word 1-2-grams + logistic regression",
+        "class_weight": "balanced" if balanced else None,
         "weight": choice.weight,
         "validation_macro_f1_by_weight": choice.macro_f1_by_weight,
         "features": len(lexical.vocabulary),

@@ -5,7 +5,8 @@ generalises over paraphrases, the n-grams keep the exact words a 6-layer model c
 arrival" against "card delivery estimate" in BANKING77, "runs small" in a review). The trainer
 fits, on the same training rows,
 
-    TF-IDF of word 1-2-grams (sublinear tf, L2-normalised) + multinomial logistic regression,
+    TF-IDF of word 1-2-grams (sublinear tf, L2-normalised) + multinomial logistic regression
+    (class-weighted like the encoder: each class's rows weigh n / (k * n_class)),
 
 and the served prediction is the weighted geometric mean of the two models' probabilities:
 
@@ -140,8 +141,18 @@ class LexicalModel:
         )
 
 
-def fit_lexical(texts: Sequence[str], labels: Sequence[int], num_classes: int) -> LexicalModel:
-    """TF-IDF + logistic regression on (text, class index) rows; weight 0 until chosen."""
+def fit_lexical(
+    texts: Sequence[str], labels: Sequence[int], num_classes: int, *, balanced: bool = True
+) -> LexicalModel:
+    """TF-IDF + logistic regression on (text, class index) rows; weight 0 until chosen.
+
+    `balanced` weighs each class's rows by n / (k * n_class) (scikit-learn's "balanced"), as
+    the trainer weighs the encoder's loss, so both halves of the fusion aim at the same
+    class balance. On the sentiment benchmark's split (Women's clothing reviews, 16,300
+    training and 1,812 validation rows; one-off script) it raised the lexical model's
+    validation macro-F1 from 0.6453 to 0.6625 alone and the fused validation macro-F1 of two
+    fine-tuned encoders from 0.7008 to 0.7035 and from 0.6892 to 0.6988.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -159,7 +170,9 @@ def fit_lexical(texts: Sequence[str], labels: Sequence[int], num_classes: int) -
     if len(present) == 1:  # one class only: it gets all the probability
         intercept[present[0]] = 0.0
     else:
-        regression = LogisticRegression(max_iter=3000, C=REGULARISATION_C)
+        regression = LogisticRegression(
+            max_iter=3000, C=REGULARISATION_C, class_weight="balanced" if balanced else None
+        )
         regression.fit(features, list(labels))
         rows = [int(c) for c in regression.classes_]
         if len(rows) == 2:  # scikit-learn's binary model: one row, for the second class
@@ -201,9 +214,11 @@ def describe_fusion(fusion: dict | None) -> str:
         return "Lexical fusion: off."
     scores = fusion["validation_macro_f1_by_weight"]
     by_weight = ", ".join(f"{weight} {f1:.4f}" for weight, f1 in scores.items())
+    weighting = " (balanced class weights)" if fusion.get("class_weight") == "balanced" else ""
     return (
-        f"Lexical fusion (part of the recipe, ml/training/lexical.py): TF-IDF + LR on the same "
-        f"training rows ({fusion['features']} n-grams, fitted in {fusion['fit_seconds']:.0f} s), "
+        f"Lexical fusion (part of the recipe, ml/training/lexical.py): TF-IDF + LR{weighting} on "
+        f"the same training rows ({fusion['features']} n-grams, fitted in "
+        f"{fusion['fit_seconds']:.0f} s), "
         f"weight {fusion['weight']:g} chosen on the validation rows (validation macro-F1 by "
         f"weight: {by_weight})."
     )

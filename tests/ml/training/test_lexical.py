@@ -159,6 +159,7 @@ def test_a_trained_classifier_serves_the_fusion_its_metrics_measured(tiny_bert_d
     run = train_classifier(ids, [names[c] for c in labels], FUSED, tiny_bert_dir, tmp_path / "m")
 
     fusion = run.metrics["lexical_fusion"]
+    assert fusion["class_weight"] == "balanced"  # as the encoder's loss (class_weighting)
     assert fusion["weight"] > 0
     assert fusion["validation_macro_f1_by_weight"][f"{fusion['weight']:g}"] >= max(
         fusion["validation_macro_f1_by_weight"].values()
@@ -183,3 +184,19 @@ def test_without_fusion_nothing_lexical_is_saved(tiny_bert_dir, tmp_path):
     assert run.metrics["lexical_fusion"] is None
     assert not (run.output_dir / ARRAYS_FILE).exists()
     assert EncoderEngine(run.output_dir, EncoderEngineConfig(device="cpu")).lexical is None
+
+
+def test_classes_are_weighted_as_the_encoder_s_loss_is_unless_told_not_to():
+    # One text for every row: the model can only learn the class balance, 90 to 10.
+    texts = ["hello please my parcel"] * 200
+    labels = [1 if i % 10 == 0 else 0 for i in range(200)]
+
+    balanced = fit_lexical(texts, labels, num_classes=2)
+    plain = fit_lexical(texts, labels, num_classes=2, balanced=False)
+
+    rare_share = {
+        name: float(np.exp(model.log_probabilities(texts)[:, 1]).mean())
+        for name, model in (("balanced", balanced), ("plain", plain))
+    }
+    assert rare_share["plain"] == pytest.approx(0.1, abs=0.01)
+    assert rare_share["balanced"] == pytest.approx(0.5, abs=0.01)
