@@ -24,7 +24,8 @@ The defaults (every training row, one epoch: about 18 minutes on an idle 2-core 
 the 30-minute CPU budget. On a CPU with native bfloat16 (AVX-512 BF16 or AMX), `--epochs 2
 --cpu-bfloat16` fits it too (the job's cpu_bfloat16 parameter: 27.2 samples/s, 20.1 minutes
 for two epochs on a 2-core EPYC, against 15.3 samples/s in an earlier float32 run that shared
-the CPU); on a GPU give the recipe more epochs
+the CPU). A 2-core Xeon with AVX-512 but no bfloat16 ran `--epochs 2` in float32 in 24.9
+minutes (22.0 samples/s). On a GPU give the recipe more epochs
 (`--epochs 3`, with ML_DEVICE=cuda). The recipe ends by tuning per-class logit offsets for
 macro-F1 on its own validation rows (ml/training/decision.py); the test rows here are never
 seen by it. The load average before and after training is recorded, because other work on
