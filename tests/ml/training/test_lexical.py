@@ -159,7 +159,6 @@ def test_a_trained_classifier_serves_the_fusion_its_metrics_measured(tiny_bert_d
     run = train_classifier(ids, [names[c] for c in labels], FUSED, tiny_bert_dir, tmp_path / "m")
 
     fusion = run.metrics["lexical_fusion"]
-    assert fusion["class_weight"] == "balanced"  # as the encoder's loss (class_weighting)
     assert fusion["weight"] > 0
     assert fusion["validation_macro_f1_by_weight"][f"{fusion['weight']:g}"] >= max(
         fusion["validation_macro_f1_by_weight"].values()
@@ -200,3 +199,63 @@ def test_classes_are_weighted_as_the_encoder_s_loss_is_unless_told_not_to():
     }
     assert rare_share["plain"] == pytest.approx(0.1, abs=0.01)
     assert rare_share["balanced"] == pytest.approx(0.5, abs=0.01)
+
+
+def lexical_choice(texts, labels, balanced):
+    """_fit_lexical on train/validation rows ({"train": [...], "validation": [...]} each),
+    beside an encoder that knows nothing (zero logits)."""
+    from ml.training.classification import _fit_lexical
+    from ml.training.data import DatasetSplits, LabelEncoding, Split
+
+    parts = {name: Split(tuple(texts[name]), tuple(labels[name])) for name in texts}
+    splits = DatasetSplits(parts["train"], parts["validation"], parts["validation"])
+    num_classes = max(labels["train"]) + 1
+    encoding = LabelEncoding(tuple(str(c) for c in range(num_classes)))
+    logits = np.zeros((len(parts["validation"]), num_classes))
+    return _fit_lexical(splits, encoding, logits, balanced=balanced)
+
+
+def rare_class_rows(n: int, seed: int) -> tuple[list[str], list[int]]:
+    """10% rare rows; "refund" is in 60% of them and in 10% of the common ones."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        label = int(i % 10 == 0)
+        words = list(rng.choice(FILLER, 4))
+        if rng.random() < (0.6 if label else 0.1):
+            words.append("refund")
+        texts.append(" ".join(words))
+        labels.append(label)
+    return texts, labels
+
+
+def test_the_class_weighting_that_fuses_better_on_validation_is_kept():
+    train, validation = rare_class_rows(600, seed=7), rare_class_rows(300, seed=8)
+    texts = {"train": train[0], "validation": validation[0]}
+    labels = {"train": train[1], "validation": validation[1]}
+
+    model, fusion = lexical_choice(texts, labels, balanced=True)
+    unweighted_only, plain = lexical_choice(texts, labels, balanced=False)
+
+    # Unweighted, "refund" alone does not tip a row to the rare class (p about 0.4).
+    scores = fusion["validation_macro_f1_by_class_weight"]
+    assert scores["balanced"] > scores["none"] + 0.03
+    assert fusion["class_weight"] == "balanced" and model.weight > 0
+    assert plain["class_weight"] is None
+    assert list(plain["validation_macro_f1_by_class_weight"]) == ["none"]
+    rare = np.exp(model.log_probabilities(["hello refund please"]))[0, 1]
+    assert rare > 0.5 > np.exp(unweighted_only.log_probabilities(["hello refund please"]))[0, 1]
+
+
+def test_equal_scores_keep_the_unweighted_model():
+    texts, labels = keyword_rows(150, seed=9)  # 50 rows per class: every class weight is 1
+
+    _, fusion = lexical_choice(
+        {"train": texts[:90], "validation": texts[90:]},
+        {"train": labels[:90], "validation": labels[90:]},
+        balanced=True,
+    )
+
+    scores = fusion["validation_macro_f1_by_class_weight"]
+    assert scores["none"] == scores["balanced"]
+    assert fusion["class_weight"] is None
