@@ -295,7 +295,7 @@ def train_classifier(
         if config.lexical_fusion:
             report(outcome["total_steps"], outcome["total_steps"], "Fitting the lexical model")
             lexical, fusion = _fit_lexical(
-                splits, encoding, validation_scores, balanced=config.class_weighting
+                splits, encoding, validation_scores, try_balanced=config.class_weighting
             )
             validation_scores = lexical.fuse(validation_scores, splits.validation.texts)
         offsets = None
@@ -546,12 +546,12 @@ def _logits(loaded: Any, texts: Sequence[str], config: ClassifierTrainConfig, de
 
 
 def _fit_lexical(
-    splits: DatasetSplits, encoding: LabelEncoding, validation_logits: Any, *, balanced: bool
+    splits: DatasetSplits, encoding: LabelEncoding, validation_logits: Any, *, try_balanced: bool
 ) -> tuple[LexicalModel, dict[str, Any]]:
     """The lexical model of the training rows, its fusion weight chosen on the validation
     rows, and what the registry records about the choice.
 
-    With `balanced` (the encoder's loss is class-weighted) it fits the model both unweighted
+    With `try_balanced` (the encoder's loss is class-weighted) it fits the model both unweighted
     and class-weighted and keeps the one whose best fusion scores higher on the validation
     rows (ties: unweighted). Neither wins everywhere: on the sentiment benchmark (three
     classes, 77% positive) the weighted one fused to 0.7035 validation macro-F1 against
@@ -561,8 +561,8 @@ def _fit_lexical(
     """
     started = time.perf_counter()
     best: tuple[float, LexicalModel, Any, bool] | None = None
-    by_class_weight = {}
-    for weighted in (False, True) if balanced else (False,):
+    by_class_weight: dict[str, float] = {}
+    for weighted in (False, True) if try_balanced else (False,):
         lexical = fit_lexical(
             splits.train.texts, splits.train.labels, encoding.num_classes, balanced=weighted
         )

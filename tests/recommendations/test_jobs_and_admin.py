@@ -9,6 +9,7 @@ from ml.selectors import alias_get
 from ml.serving import model_cache
 from recommendations import services, serving
 from recommendations.models import ListEvent, PersonalList
+from recommendations.selectors import versions_with_lists
 from tests.factories.api import StaffFactory, grant
 from tests.recommendations.store import FAST_SEQUENTIAL, build_planted_store
 
@@ -123,8 +124,6 @@ def test_personal_lists_changelist_is_paginated_with_bounded_queries(
     assert response.status_code == 200
     assert "Recommendation inspector" in response.content.decode()
     # The version filter offers the versions that made lists, and filters by them.
-    from recommendations.selectors import versions_with_lists
-
     version = PersonalList.objects.values_list("model_version", flat=True).first()
     assert version is not None
     assert list(versions_with_lists()) == [ModelVersion.objects.get(pk=version)]

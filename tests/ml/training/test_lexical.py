@@ -190,8 +190,8 @@ def test_classes_are_weighted_as_the_encoder_s_loss_is_unless_told_not_to():
     texts = ["hello please my parcel"] * 200
     labels = [1 if i % 10 == 0 else 0 for i in range(200)]
 
-    balanced = fit_lexical(texts, labels, num_classes=2)
-    plain = fit_lexical(texts, labels, num_classes=2, balanced=False)
+    balanced = fit_lexical(texts, labels, num_classes=2, balanced=True)
+    plain = fit_lexical(texts, labels, num_classes=2)
 
     rare_share = {
         name: float(np.exp(model.log_probabilities(texts)[:, 1]).mean())
@@ -201,7 +201,7 @@ def test_classes_are_weighted_as_the_encoder_s_loss_is_unless_told_not_to():
     assert rare_share["balanced"] == pytest.approx(0.5, abs=0.01)
 
 
-def lexical_choice(texts, labels, balanced):
+def lexical_choice(texts, labels, try_balanced):
     """_fit_lexical on train/validation rows ({"train": [...], "validation": [...]} each),
     beside an encoder that knows nothing (zero logits)."""
     from ml.training.classification import _fit_lexical
@@ -212,7 +212,7 @@ def lexical_choice(texts, labels, balanced):
     num_classes = max(labels["train"]) + 1
     encoding = LabelEncoding(tuple(str(c) for c in range(num_classes)))
     logits = np.zeros((len(parts["validation"]), num_classes))
-    return _fit_lexical(splits, encoding, logits, balanced=balanced)
+    return _fit_lexical(splits, encoding, logits, try_balanced=try_balanced)
 
 
 def rare_class_rows(n: int, seed: int) -> tuple[list[str], list[int]]:
@@ -234,8 +234,8 @@ def test_the_class_weighting_that_fuses_better_on_validation_is_kept():
     texts = {"train": train[0], "validation": validation[0]}
     labels = {"train": train[1], "validation": validation[1]}
 
-    model, fusion = lexical_choice(texts, labels, balanced=True)
-    unweighted_only, plain = lexical_choice(texts, labels, balanced=False)
+    model, fusion = lexical_choice(texts, labels, try_balanced=True)
+    unweighted_only, plain = lexical_choice(texts, labels, try_balanced=False)
 
     # Unweighted, "refund" alone does not tip a row to the rare class (p about 0.4).
     scores = fusion["validation_macro_f1_by_class_weight"]
@@ -253,7 +253,7 @@ def test_equal_scores_keep_the_unweighted_model():
     _, fusion = lexical_choice(
         {"train": texts[:90], "validation": texts[90:]},
         {"train": labels[:90], "validation": labels[90:]},
-        balanced=True,
+        try_balanced=True,
     )
 
     scores = fusion["validation_macro_f1_by_class_weight"]
