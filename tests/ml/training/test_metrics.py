@@ -5,12 +5,14 @@ import pytest
 from ml.training.metrics import (
     ClassScores,
     accuracy,
+    bootstrap_macro_f1,
     classification_report,
     confusion_matrix,
     macro_f1,
     majority_baseline,
     majority_class,
     per_class_scores,
+    percentile_interval,
     perplexity,
 )
 
@@ -91,3 +93,56 @@ def test_perplexity_is_exp_of_mean_loss():
     assert perplexity(0.0) == 1.0
     assert perplexity(math.log(20.0)) == pytest.approx(20.0)
     assert perplexity(1e6) == math.inf
+
+
+def _noisy_predictions(n: int, error_rate: float, seed: int) -> tuple[list[int], list[int]]:
+    import random
+
+    rng = random.Random(seed)
+    truth = [rng.randrange(3) for _ in range(n)]
+    predicted = [t if rng.random() > error_rate else (t + 1) % 3 for t in truth]
+    return truth, predicted
+
+
+def test_bootstrap_macro_f1_is_exact_on_each_resample_and_centred_on_the_estimate():
+    truth, predicted = _noisy_predictions(600, 0.3, seed=1)
+    samples = bootstrap_macro_f1(truth, [predicted], 3, rounds=400, seed=5)
+    assert samples.shape == (400, 1)
+    # A resample's score is macro_f1 of its rows: the same seed draws the same rows.
+    import numpy as np
+
+    first_rows = np.random.default_rng(5).integers(0, 600, size=600)
+    expected = macro_f1([truth[i] for i in first_rows], [predicted[i] for i in first_rows], 3)
+    assert samples[0, 0] == pytest.approx(expected)
+    assert samples[:, 0].mean() == pytest.approx(macro_f1(truth, predicted, 3), abs=0.01)
+
+
+def test_bootstrap_spread_shrinks_as_one_over_root_n():
+    truth, predicted = _noisy_predictions(500, 0.3, seed=2)
+    small = bootstrap_macro_f1(truth, [predicted], 3, rounds=500, seed=0)[:, 0].std()
+    large = bootstrap_macro_f1(truth * 4, [predicted * 4], 3, rounds=500, seed=0)[:, 0].std()
+    assert large / small == pytest.approx(0.5, abs=0.1)
+
+
+def test_bootstrap_columns_are_paired_on_the_same_rows():
+    truth, predicted = _noisy_predictions(300, 0.3, seed=3)
+    _, other = _noisy_predictions(300, 0.3, seed=3)  # the same predictions, a separate list
+    samples = bootstrap_macro_f1(truth, [predicted, other], 3, rounds=200)
+    assert (samples[:, 0] - samples[:, 1] == 0).all()  # unpaired draws would differ
+    assert samples[:, 0].std() > 0
+
+
+def test_bootstrap_of_perfect_predictions_is_one_and_bad_input_raises():
+    rows = [0, 1, 2] * 50  # enough that every resample holds every class (an absent one scores 0)
+    samples = bootstrap_macro_f1(rows, [rows], 3, rounds=50)
+    assert (samples == 1.0).all()
+    with pytest.raises(ValueError, match="at least one row"):
+        bootstrap_macro_f1([], [[]], 3)
+    with pytest.raises(ValueError, match="labels"):
+        bootstrap_macro_f1([0, 1], [[0]], 3)
+
+
+def test_percentile_interval():
+    assert percentile_interval(list(range(101)), 0.9) == pytest.approx((5.0, 95.0))
+    with pytest.raises(ValueError, match="level"):
+        percentile_interval([1.0, 2.0], 1.0)
