@@ -57,7 +57,7 @@ def test_a_consumer_finds_nothing_until_the_message_is_whole(tmp_path, monkeypat
     assert list(tmp_path.glob("*.msg*")) == []
 
 
-def test_kombus_own_transport_shows_a_message_before_it_is_written(tmp_path, monkeypatch):
+def test_without_it_kombu_shows_a_message_before_it_is_written(tmp_path, monkeypatch):
     """Why config/broker.py exists: with kombu's channel a consumer that polls between the
     file's creation and its write reads it empty and fails. If kombu fixes this, this test
     fails and the subclass can go."""

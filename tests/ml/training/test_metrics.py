@@ -140,6 +140,10 @@ def test_bootstrap_of_perfect_predictions_is_one_and_bad_input_raises():
         bootstrap_macro_f1([], [[]], 3)
     with pytest.raises(ValueError, match="labels"):
         bootstrap_macro_f1([0, 1], [[0]], 3)
+    with pytest.raises(ValueError, match="0..num_classes-1"):
+        bootstrap_macro_f1([0, 1], [[0, 3]], 3)
+    with pytest.raises(ValueError, match="0..num_classes-1"):
+        bootstrap_macro_f1([-1, 1], [[0, 1]], 3)
 
 
 def test_percentile_interval():
