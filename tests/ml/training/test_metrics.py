@@ -1,5 +1,7 @@
 import math
+import random
 
+import numpy as np
 import pytest
 
 from ml.training.metrics import (
@@ -96,8 +98,6 @@ def test_perplexity_is_exp_of_mean_loss():
 
 
 def _noisy_predictions(n: int, error_rate: float, seed: int) -> tuple[list[int], list[int]]:
-    import random
-
     rng = random.Random(seed)
     truth = [rng.randrange(3) for _ in range(n)]
     predicted = [t if rng.random() > error_rate else (t + 1) % 3 for t in truth]
@@ -109,8 +109,6 @@ def test_bootstrap_macro_f1_is_exact_on_each_resample_and_centred_on_the_estimat
     samples = bootstrap_macro_f1(truth, [predicted], 3, rounds=400, seed=5)
     assert samples.shape == (400, 1)
     # A resample's score is macro_f1 of its rows: the same seed draws the same rows.
-    import numpy as np
-
     first_rows = np.random.default_rng(5).integers(0, 600, size=600)
     expected = macro_f1([truth[i] for i in first_rows], [predicted[i] for i in first_rows], 3)
     assert samples[0, 0] == pytest.approx(expected)
