@@ -108,6 +108,7 @@ def job_params(args: argparse.Namespace, rows: int) -> dict:
             "max_length": args.max_length,
             "early_stopping_patience": args.early_stopping_patience,
             "seed": args.seed,
+            "label_smoothing": args.label_smoothing,
         }
     )
     serializer.is_valid(raise_exception=True)
@@ -128,6 +129,9 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--early-stopping-patience", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="the job's label_smoothing"
+    )
     parser.add_argument(
         "--results", type=Path, default=Path(__file__).resolve().parent / "RESULTS.md"
     )

@@ -117,6 +117,7 @@ def job_params(args: argparse.Namespace, test_path: Path) -> dict:
             "early_stopping_patience": args.early_stopping_patience,
             "seed": args.seed,
             "cpu_bfloat16": args.cpu_bfloat16,
+            "label_smoothing": args.label_smoothing,
         }
     )
     serializer.is_valid(raise_exception=True)
@@ -172,6 +173,9 @@ def main() -> None:
     )
     parser.add_argument("--early-stopping-patience", type=int, default=1)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="the job's label_smoothing"
+    )
     parser.add_argument(
         "--cpu-bfloat16",
         action=argparse.BooleanOptionalAction,

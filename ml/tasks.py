@@ -55,6 +55,13 @@ class FinetuneClassifierParams(serializers.Serializer):
     early_stopping_patience = serializers.IntegerField(min_value=0, max_value=20, default=2)
     seed = serializers.IntegerField(min_value=0, default=13)
     max_steps = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    label_smoothing = serializers.FloatField(
+        min_value=0.0,
+        max_value=0.5,
+        default=0.0,
+        help_text="Probability mass the loss's targets spread over the other classes "
+        "(0: the labels as given).",
+    )
     cpu_bfloat16 = serializers.BooleanField(
         default=False,
         help_text="On a CPU with native bfloat16 (AVX-512 BF16 or AMX), train in bfloat16: "

@@ -63,6 +63,10 @@ class ClassifierTrainConfig:
     device: str = "auto"
     max_steps: int | None = None
     class_weighting: bool = True
+    # Cross-entropy against targets that give this much probability mass to the other
+    # classes (Szegedy et al., 2016); 0 trains on the labels as given. The linear probe of
+    # head_warm_start always fits the labels as given.
+    label_smoothing: float = 0.0
     validation_fraction: float = 0.1
     test_fraction: float = 0.1
     eval_batch_size: int = 64
@@ -108,6 +112,8 @@ class ClassifierTrainConfig:
             raise ValueError("max_steps must be at least 1 when given.")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}.")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError("label_smoothing must lie in [0, 1).")
         if self.early_stopping_patience < 0 or self.grad_clip < 0 or self.weight_decay < 0:
             raise ValueError("early_stopping_patience, grad_clip and weight_decay must be >= 0.")
 
@@ -369,7 +375,7 @@ def _fit(
         weights = torch.tensor(
             class_weights(splits.train.labels, encoding.num_classes), device=device
         )
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
     # float16 needs loss scaling to keep small gradients; bfloat16 and float32 do not.
     scaler = torch.amp.GradScaler(
         device.type,

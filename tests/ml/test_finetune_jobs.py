@@ -177,7 +177,26 @@ def test_finetune_params_are_validated_before_queueing():
     with pytest.raises(ValidationError) as error:
         services.job_submit(kind="finetune_classifier", params={"dataset": "csv_file"})
     assert set(error.value.detail) == {"path"}
+    with pytest.raises(ValidationError) as error:
+        services.job_submit(
+            kind="finetune_classifier",
+            params={"dataset": "csv_file", "path": "r.csv", "label_smoothing": 0.6},
+        )
+    assert set(error.value.detail) == {"label_smoothing"}
     assert not Job.objects.exists()
+
+
+def test_label_smoothing_reaches_the_trainers_config():
+    from ml.tasks import FinetuneClassifierParams, classifier_config
+
+    params = FinetuneClassifierParams(data={"dataset": "csv_file", "path": "r.csv"})
+    params.is_valid(raise_exception=True)
+    assert classifier_config(dict(params.validated_data)).label_smoothing == 0.0
+    params = FinetuneClassifierParams(
+        data={"dataset": "csv_file", "path": "r.csv", "label_smoothing": 0.1}
+    )
+    params.is_valid(raise_exception=True)
+    assert classifier_config(dict(params.validated_data)).label_smoothing == 0.1
 
 
 def test_lora_job_registers_an_adapter_that_lowers_held_out_loss(

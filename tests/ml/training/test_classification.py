@@ -113,7 +113,15 @@ def test_a_non_empty_output_directory_is_refused(tiny_bert_dir, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "values", [{"epochs": 0}, {"lr": 0.0}, {"warmup_ratio": 1.0}, {"max_steps": 0}]
+    "values",
+    [
+        {"epochs": 0},
+        {"lr": 0.0},
+        {"warmup_ratio": 1.0},
+        {"max_steps": 0},
+        {"label_smoothing": 1.0},
+        {"label_smoothing": -0.1},
+    ],
 )
 def test_invalid_config_values_are_rejected(values):
     with pytest.raises(ValueError):
@@ -189,3 +197,28 @@ def test_cpu_bfloat16_trains_under_bfloat16_autocast_and_learns(
     assert dtypes and set(dtypes) == {torch.bfloat16}
     # The words decide the label: a model that learned gets the held-out rows right.
     assert result.metrics["test"]["accuracy"] >= 0.9
+
+
+def test_label_smoothing_caps_the_models_confidence(tiny_bert_dir, tmp_path):
+    from ml.training.inference import EncoderEngine, EncoderEngineConfig
+
+    texts, labels = synthetic_reviews(120)
+    test_texts, test_labels = synthetic_reviews(40, seed=9)
+    # The encoder's own probabilities: no lexical model, no offsets on top.
+    plain = ClassifierTrainConfig(
+        **{**HELD_OUT.__dict__, "epochs": 4, "lexical_fusion": False, "tune_class_offsets": False}
+    )
+    smoothed = ClassifierTrainConfig(**{**plain.__dict__, "label_smoothing": 0.4})
+    confidence = {}
+    for name, config in (("plain", plain), ("smoothed", smoothed)):
+        result = train_classifier(
+            texts, labels, config, tiny_bert_dir, tmp_path / name, test=(test_texts, test_labels)
+        )
+        assert result.metrics["test"]["accuracy"] >= 0.9, name
+        engine = EncoderEngine(result.output_dir, EncoderEngineConfig(device="cpu"))
+        confidence[name] = float(engine.classify(test_texts).probabilities.max(axis=1).mean())
+
+    # With two classes and smoothing 0.4 the loss is least at 0.8 for the true class, so
+    # the smoothed model stays near it while the plain one goes on towards 1.
+    assert confidence["smoothed"] < 0.85
+    assert confidence["plain"] > confidence["smoothed"] + 0.05
