@@ -59,8 +59,8 @@ class FinetuneClassifierParams(serializers.Serializer):
         min_value=0.0,
         max_value=0.5,
         default=0.0,
-        help_text="Probability mass the loss's targets spread over the other classes "
-        "(0: the labels as given).",
+        help_text="Share of each training target spread evenly over all classes instead of "
+        "the label (0: the labels as given).",
     )
     cpu_bfloat16 = serializers.BooleanField(
         default=False,
