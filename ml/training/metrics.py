@@ -122,14 +122,15 @@ def bootstrap_macro_f1(
         raise ValueError("bootstrap_macro_f1 needs at least one row and one round.")
     for predicted in predictions:
         _check_pair(y_true, predicted)
-        labels = np.concatenate([truth, np.asarray(predicted, dtype=np.int64)])
+    columns = [np.asarray(p, dtype=np.int64) for p in predictions]
+    for labels in (truth, *columns):
         if labels.min() < 0 or labels.max() >= num_classes:
             raise ValueError("Labels must lie in 0..num_classes-1.")
     rng = np.random.default_rng(seed)
     samples = np.empty((rounds, len(predictions)))
     # Cell t * K + p of a row's (true, predicted) pair; a resample's confusion matrix is the
     # bincount of its rows' cells.
-    cells = [truth * num_classes + np.asarray(p, dtype=np.int64) for p in predictions]
+    cells = [truth * num_classes + predicted for predicted in columns]
     for r in range(rounds):
         rows = rng.integers(0, n, size=n)
         for j, cell in enumerate(cells):
